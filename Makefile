@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make                 build aios.ko for KVER (default: newest installed headers)
+#   make deps            install the Debian packages the project needs (root)
+#   make check [T=re]    build for every kernel in KVERS and run the VM test suite
+#   make bench           the side-by-side benchmark in the VM
+#   make lint            sparse, checkpatch and a W=1 build
+#   make dkms-install    install the module with DKMS for the running kernel
+#   make dkms-remove     remove it again
+
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+KVER ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | cut -d/ -f4 | sort -V | tail -n1)
+KDIR ?= /lib/modules/$(KVER)/build
+# Evaluated only when used, so that `make check` sees kernels `make deps` added.
+KVERS ?= $(shell tools/kernels)
+BUILD := $(CURDIR)/build
+W ?= 1
+T ?=
+
+MODULE_SRCS := Kbuild dkms.conf $(shell find module blk fs include -name '*.[ch]' 2>/dev/null)
+DKMS_SRCS := $(MODULE_SRCS) Makefile
+DKMS_DIR := /usr/src/aios-$(VERSION)
+
+LINUX_SRC := $(BUILD)/linux-source
+KSFT_DIR := $(LINUX_SRC)/tools/testing/selftests
+C_TESTS := $(wildcard tests/*/*.c)
+C_TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(C_TESTS))
+TEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -D_GNU_SOURCE -I$(KSFT_DIR) -Itests/lib
+
+.PHONY: all module deps check check-built tests bench lint dkms-install dkms-remove clean
+
+all: module
+
+# Each kernel gets its own copy of the sources under build/KVER/src, so that
+# builds for several kernels never share objects.
+module:
+	@test -n "$(KVER)" -a -f "$(KDIR)/Makefile" || \
+		{ echo "no kernel headers for '$(KVER)' (run: make deps)" >&2; exit 1; }
+	@mkdir -p $(BUILD)/$(KVER)/src
+	@cp -a -u --parents $(MODULE_SRCS) $(BUILD)/$(KVER)/src/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KVER)/src W=$(W) modules
+	@cp $(BUILD)/$(KVER)/src/aios.ko $(BUILD)/$(KVER)/aios.ko
+
+deps:
+	@tools/deps
+
+# The sub-make re-reads this file after deps, so that KVERS sees new kernels.
+check: deps
+	@$(MAKE) --no-print-directory check-built
+
+check-built: tests
+	@set -e; for k in $(KVERS); do \
+		echo "== building aios.ko for $$k"; \
+		$(MAKE) --no-print-directory module KVER=$$k W=1 KCFLAGS=-Werror >$(BUILD)/build-$$k.log 2>&1 || \
+			{ cat $(BUILD)/build-$$k.log; exit 1; }; \
+	done
+	@tests/run $(foreach k,$(KVERS),-k $(k)) $(if $(T),-t '$(T)')
+
+$(LINUX_SRC)/.stamp: tools/linux-source
+	@tools/linux-source $(LINUX_SRC)
+
+tests: $(C_TEST_BINS)
+
+$(BUILD)/tests/%: tests/%.c tests/lib/aios_test.h $(LINUX_SRC)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread
+
+bench: deps
+	@tools/aios-bench
+
+lint: deps $(LINUX_SRC)/.stamp
+	@tools/lint $(KVERS)
+
+dkms-install:
+	rm -rf $(DKMS_DIR)
+	mkdir -p $(DKMS_DIR)
+	cp -a --parents $(DKMS_SRCS) $(DKMS_DIR)/
+	dkms add -m aios -v $(VERSION)
+	dkms build -m aios -v $(VERSION) $(if $(DKMS_KVER),-k $(DKMS_KVER))
+	dkms install -m aios -v $(VERSION) $(if $(DKMS_KVER),-k $(DKMS_KVER))
+
+dkms-remove:
+	-dkms remove -m aios -v $(VERSION) --all
+	rm -rf $(DKMS_DIR)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for shell tests; sourced inside the guest, where guest-run has set
+# AIOS_ROOT, AIOS_KO and AIOS_KVER.  A test exits 0 to pass, 4 to skip (with
+# the reason as its last line) and anything else to fail.
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "$*"
+	exit 4
+}
+
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+# Runs a command that must succeed, showing it in the test's log.
+run() {
+	echo "+ $*"
+	"$@" || fail "'$*' exited with status $?"
+}
+
+aios_loaded() {
+	[ -d /sys/module/aios ]
+}
+
+# insmod does not resolve dependencies: load them by name first.
+aios_load() {
+	local dep
+	aios_loaded && return 0
+	[ -r "$AIOS_KO" ] || fail "no module at $AIOS_KO (run make first)"
+	for dep in $(modinfo -F depends "$AIOS_KO" | tr , ' '); do
+		modprobe "$dep" || fail "cannot load dependency $dep"
+	done
+	insmod "$AIOS_KO" || fail "insmod $AIOS_KO failed"
+}
+
+aios_unload() {
+	aios_loaded || return 0
+	rmmod aios || fail "rmmod aios failed"
+}
+
+# The PCI addresses of the guest's NVMe controllers.
+nvme_bdfs() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/class")" = 0x010802 ] && basename "$d"
+	done
+}
+
+# The driver a PCI device is bound to, or "none".
+pci_driver() {
+	local l=/sys/bus/pci/devices/$1/driver
+	if [ -e "$l" ]; then
+		basename "$(readlink "$l")"
+	else
+		echo none
+	fi
+}

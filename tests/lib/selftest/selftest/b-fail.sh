@@ -1,0 +1,3 @@
+#!/bin/bash
+echo "a failed assertion"
+exit 1

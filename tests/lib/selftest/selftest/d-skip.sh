@@ -1,0 +1,3 @@
+#!/bin/bash
+echo "nothing to do here"
+exit 4
