@@ -38,7 +38,7 @@ static inline int aios_test_klog_has(const char *needle)
 		return 0;
 	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
 	buf[n > 0 ? n : 0] = '\0';
-	found = strstr(buf, needle) != NULL;
+	found = !!strstr(buf, needle);
 	free(buf);
 	return found;
 }
