@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * aiosnvme: the PCI side of the aios NVMe driver.
+ * aiosnvme: the PCI side of the aios NVMe driver: probe, remove, BAR and
+ * interrupt vectors, sysfs.
  *
  * The driver has no device IDs on purpose: it must never take a controller
  * away from nvme.ko.  A controller is handed to it explicitly by writing
@@ -9,22 +10,341 @@
  */
 #define pr_fmt(fmt) "aiosnvme: " fmt
 
+#include <linux/delay.h>
+#include <linux/idr.h>
+#include <linux/interrupt.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 #include <aios/aios.h>
+#include "aiosnvme.h"
 
 /* Base class 01h (mass storage), subclass 08h (NVM), interface 02h (NVMe). */
 #define AIOS_NVME_CLASS		0x010802
 
+/* How long removal waits for in-flight commands before cancelling them. */
+#define AIOS_DRAIN_TIMEOUT	(30 * HZ)
+
+unsigned int aios_io_depth = 256;
+module_param_named(io_queue_depth, aios_io_depth, uint, 0444);
+MODULE_PARM_DESC(io_queue_depth,
+		 "Entries per I/O queue, capped by the controller (default 256, min 2)");
+
+unsigned int aios_poll_queues = 1;
+module_param_named(poll_queues, aios_poll_queues, uint, 0444);
+MODULE_PARM_DESC(poll_queues,
+		 "Queues without interrupts for polled I/O (io_uring IOPOLL, RWF_HIPRI); 0: no polled I/O (default 1)");
+
+unsigned int aios_poll_max_us = 200;
+module_param_named(poll_max_us, aios_poll_max_us, uint, 0644);
+MODULE_PARM_DESC(poll_max_us,
+		 "Longest spin, in us, on a synchronous command before sleeping; spinning happens only while recent commands completed faster than this (0: never spin; default 200)");
+
+static DEFINE_IDA(aios_instance_ida);
+
+static bool aios_ctrl_present(struct aios_ctrl *ctrl)
+{
+	return pci_device_is_present(ctrl->pdev) &&
+	       readl(ctrl->bar + NVME_REG_CSTS) != ~0U;
+}
+
+static int aios_inflight(struct aios_ctrl *ctrl)
+{
+	int i, n = 0;
+
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
+		n += atomic_read(&ctrl->ioq[i].inflight);
+	return n;
+}
+
+/* Lets what is in flight finish, unless the controller is gone or stuck. */
+static void aios_ctrl_drain(struct aios_ctrl *ctrl)
+{
+	unsigned long deadline = jiffies + AIOS_DRAIN_TIMEOUT;
+
+	while (aios_inflight(ctrl) && aios_ctrl_present(ctrl)) {
+		if (time_after(jiffies, deadline)) {
+			dev_err(ctrl->dev, "%d commands still in flight after %u s; cancelling them\n",
+				aios_inflight(ctrl), AIOS_DRAIN_TIMEOUT / HZ);
+			return;
+		}
+		usleep_range(5000, 10000);
+	}
+}
+
+static void aios_ctrl_mark_dead(struct aios_ctrl *ctrl)
+{
+	int i;
+
+	WRITE_ONCE(ctrl->dead, true);
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
+		wake_up_all(&ctrl->ioq[i].slot_wait);
+	wake_up_all(&ctrl->admin.slot_wait);
+}
+
+/*
+ * The one teardown, for remove and for a failed probe: disks first, so that
+ * nothing new comes in; then drain, delete the queues and shut the
+ * controller down; then, with no interrupt and no DMA possible, end what is
+ * left as aborted and free everything.
+ */
+static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
+{
+	struct pci_dev *pdev = ctrl->pdev;
+	bool present;
+	int i;
+
+	aios_ns_remove_all(ctrl);
+	aios_ctrl_drain(ctrl);
+	present = aios_ctrl_present(ctrl);
+	if (!present)
+		aios_ctrl_mark_dead(ctrl);
+	aios_ctrl_delete_io_queues(ctrl);
+	aios_ctrl_mark_dead(ctrl);
+	if (present && ctrl->admin.live)
+		aios_ctrl_disable(ctrl, true);
+	ctrl->admin.live = false;
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
+		aios_queue_cancel_all(&ctrl->ioq[i]);
+	aios_queue_cancel_all(&ctrl->admin);
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
+		aios_queue_free(&ctrl->ioq[i]);
+	kfree(ctrl->ioq);
+	kfree(ctrl->cpu_to_queue);
+	if (ctrl->admin.sqes)
+		aios_queue_free(&ctrl->admin);
+	if (ctrl->nr_vectors)
+		pci_free_irq_vectors(pdev);
+	pci_iounmap(pdev, ctrl->bar);
+	pci_release_mem_regions(pdev);
+	pci_disable_device(pdev);
+}
+
+/* Maps BAR0 and reads what the rest of bring-up needs from CAP. */
+static int aios_ctrl_map(struct aios_ctrl *ctrl)
+{
+	struct pci_dev *pdev = ctrl->pdev;
+	int err;
+
+	err = pci_request_mem_regions(pdev, "aiosnvme");
+	if (err)
+		return err;
+	ctrl->bar = pci_iomap(pdev, 0, 0);
+	if (!ctrl->bar) {
+		pci_release_mem_regions(pdev);
+		return -ENOMEM;
+	}
+	ctrl->cap = lo_hi_readq(ctrl->bar + NVME_REG_CAP);
+	if (ctrl->cap == ~0ULL) {
+		dev_err(ctrl->dev, "controller does not answer (CAP reads all ones)\n");
+		return -ENODEV;
+	}
+	if (NVME_CAP_MPSMIN(ctrl->cap) > 0) {
+		dev_err(ctrl->dev, "controller needs pages of at least %u bytes; only 4096 is supported\n",
+			1U << (12 + NVME_CAP_MPSMIN(ctrl->cap)));
+		return -ENODEV;
+	}
+	ctrl->db_stride = 4U << NVME_CAP_STRIDE(ctrl->cap);
+	ctrl->ready_timeout = (NVME_CAP_TIMEOUT(ctrl->cap) + 1) * HZ / 2;
+	return 0;
+}
+
+/*
+ * One vector per CPU plus one: vector 0 is kept back (the admin queue is
+ * polled), the others are spread over the CPUs by the IRQ core.  The BAR
+ * must also have room for every queue's doorbells.
+ */
+static int aios_ctrl_alloc_vectors(struct aios_ctrl *ctrl)
+{
+	struct irq_affinity affd = { .pre_vectors = 1 };
+	resource_size_t bar_len = pci_resource_len(ctrl->pdev, 0);
+	unsigned int max_queues, want;
+	int nr;
+
+	max_queues = (bar_len - NVME_REG_DBS) / (2 * ctrl->db_stride) - 1;
+	want = min(num_online_cpus(), max_queues) + 1;
+	nr = pci_alloc_irq_vectors_affinity(ctrl->pdev, 1, want,
+					    PCI_IRQ_MSIX | PCI_IRQ_MSI | PCI_IRQ_AFFINITY, &affd);
+	if (nr < 0) {
+		dev_err(ctrl->dev, "no MSI-X or MSI vectors: %d\n", nr);
+		return nr;
+	}
+	ctrl->nr_vectors = nr;
+	return 0;
+}
+
+static int aios_ctrl_start(struct aios_ctrl *ctrl)
+{
+	int err;
+
+	err = aios_queue_alloc(ctrl, &ctrl->admin, 0, AIOS_ADMIN_DEPTH);
+	if (err)
+		return err;
+	err = aios_ctrl_disable(ctrl, false);
+	if (err)
+		return err;
+	err = aios_ctrl_enable(ctrl);
+	if (err)
+		return err;
+	err = aios_ctrl_identify(ctrl);
+	if (err)
+		return err;
+	err = aios_ctrl_setup_io_queues(ctrl);
+	if (err)
+		return err;
+	return aios_ns_scan(ctrl);
+}
+
 static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
+	struct aios_ctrl *ctrl;
+	int err;
+
 	if (pdev->class != AIOS_NVME_CLASS) {
 		dev_err(&pdev->dev, "not an NVMe controller (class %06x)\n", pdev->class);
 		return -ENODEV;
 	}
-	dev_info(&pdev->dev, "controller support is not built yet; leaving it unbound\n");
-	return -ENODEV;
+	ctrl = kzalloc(sizeof(*ctrl), GFP_KERNEL);
+	if (!ctrl)
+		return -ENOMEM;
+	ctrl->pdev = pdev;
+	ctrl->dev = &pdev->dev;
+	INIT_LIST_HEAD(&ctrl->namespaces);
+	mutex_init(&ctrl->admin_lock);
+	ctrl->instance = ida_alloc(&aios_instance_ida, GFP_KERNEL);
+	if (ctrl->instance < 0) {
+		err = ctrl->instance;
+		goto free;
+	}
+	err = pci_enable_device_mem(pdev);
+	if (err)
+		goto free_ida;
+	pci_set_master(pdev);
+	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (err)
+		err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
+	if (err)
+		goto disable;
+	err = aios_ctrl_map(ctrl);
+	if (err)
+		goto teardown;
+	err = aios_ctrl_alloc_vectors(ctrl);
+	if (err)
+		goto teardown;
+	err = aios_ctrl_start(ctrl);
+	if (err)
+		goto teardown;
+	pci_set_drvdata(pdev, ctrl);
+	dev_info(&pdev->dev, "aiosnvme%d ready\n", ctrl->instance);
+	return 0;
+
+teardown:
+	/* aios_ctrl_teardown() also releases what aios_ctrl_map() took. */
+	if (ctrl->bar) {
+		aios_ctrl_teardown(ctrl);
+		goto free_ida;
+	}
+	pci_release_mem_regions(pdev);
+disable:
+	pci_disable_device(pdev);
+free_ida:
+	ida_free(&aios_instance_ida, ctrl->instance);
+free:
+	kfree(ctrl);
+	dev_err(&pdev->dev, "cannot bring the controller up: %d\n", err);
+	return err;
 }
+
+static void aios_nvme_remove(struct pci_dev *pdev)
+{
+	struct aios_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	aios_ctrl_teardown(ctrl);
+	ida_free(&aios_instance_ida, ctrl->instance);
+	kfree(ctrl);
+	dev_info(&pdev->dev, "released\n");
+}
+
+/* At reboot or power-off the controller gets a clean shutdown (its cache flushed). */
+static void aios_nvme_shutdown(struct pci_dev *pdev)
+{
+	struct aios_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	if (ctrl && aios_ctrl_present(ctrl))
+		aios_ctrl_disable(ctrl, true);
+}
+
+static ssize_t model_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", ((struct aios_ctrl *)dev_get_drvdata(dev))->model);
+}
+static DEVICE_ATTR_RO(model);
+
+static ssize_t serial_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", ((struct aios_ctrl *)dev_get_drvdata(dev))->serial);
+}
+static DEVICE_ATTR_RO(serial);
+
+static ssize_t firmware_rev_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", ((struct aios_ctrl *)dev_get_drvdata(dev))->firmware);
+}
+static DEVICE_ATTR_RO(firmware_rev);
+
+static ssize_t queue_count_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", ((struct aios_ctrl *)dev_get_drvdata(dev))->nr_io);
+}
+static DEVICE_ATTR_RO(queue_count);
+
+static ssize_t queue_depth_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", ((struct aios_ctrl *)dev_get_drvdata(dev))->io_depth);
+}
+static DEVICE_ATTR_RO(queue_depth);
+
+/*
+ * One line per I/O queue: qid, "irq" or "poll", submitted, ended from the
+ * interrupt, ended by a poller, waits for a free slot, recent round trip (ns).
+ */
+static ssize_t queue_stats_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct aios_ctrl *ctrl = dev_get_drvdata(dev);
+	int i, len = 0;
+
+	for (i = 0; i < ctrl->nr_queues; i++) {
+		struct aios_queue *q = &ctrl->ioq[i];
+
+		len += sysfs_emit_at(buf, len, "%u %s %llu %llu %llu %llu %llu\n", q->qid,
+				     q->polled ? "poll" : "irq", q->nr_submitted,
+				     q->nr_irq_completed, q->nr_poll_completed,
+				     q->nr_slot_waits, READ_ONCE(q->rtt_ewma_ns));
+	}
+	return len;
+}
+static DEVICE_ATTR_RO(queue_stats);
+
+static struct attribute *aios_ctrl_attrs[] = {
+	&dev_attr_model.attr,
+	&dev_attr_serial.attr,
+	&dev_attr_firmware_rev.attr,
+	&dev_attr_queue_count.attr,
+	&dev_attr_queue_depth.attr,
+	&dev_attr_queue_stats.attr,
+	NULL,
+};
+
+static const struct attribute_group aios_ctrl_group = {
+	.name = "aiosnvme",
+	.attrs = aios_ctrl_attrs,
+};
+
+static const struct attribute_group *aios_ctrl_groups[] = {
+	&aios_ctrl_group,
+	NULL,
+};
 
 /* Only the terminator: binding happens through driver_override alone. */
 static const struct pci_device_id aios_nvme_ids[] = {
@@ -35,6 +355,9 @@ static struct pci_driver aios_nvme_driver = {
 	.name		= "aiosnvme",
 	.id_table	= aios_nvme_ids,
 	.probe		= aios_nvme_probe,
+	.remove		= aios_nvme_remove,
+	.shutdown	= aios_nvme_shutdown,
+	.dev_groups	= aios_ctrl_groups,
 };
 
 int aios_nvme_init(void)
@@ -49,4 +372,5 @@ int aios_nvme_init(void)
 void aios_nvme_exit(void)
 {
 	pci_unregister_driver(&aios_nvme_driver);
+	ida_destroy(&aios_instance_ida);
 }

@@ -9,8 +9,129 @@
 
 #include <linux/version.h>
 
+#include <linux/blkdev.h>
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "aios needs Linux 6.1 or newer"
+#endif
+/* 6.9 and 6.10 changed disk allocation half-way to the 6.11 scheme. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+#error "aios supports 6.1 to 6.8 and 6.11 or newer"
+#endif
+
+/* What a bio-based aios disk needs of its request queue. */
+struct aios_disk_limits {
+	unsigned int logical_block_size;
+	unsigned int max_hw_sectors;
+	unsigned short max_segments;
+	unsigned long virt_boundary_mask;
+	unsigned int dma_alignment;
+	unsigned int max_discard_sectors;	/* 0: no discard */
+	unsigned int max_write_zeroes_sectors;
+	bool write_cache;
+	bool fua;
+	bool poll;
+};
+
+/*
+ * Allocates a bio-based disk with these limits.  6.11 takes them (and the
+ * features) at allocation; 6.1 sets them on the queue afterwards.
+ */
+static inline struct gendisk *aios_alloc_disk(const struct aios_disk_limits *l, int node)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	struct queue_limits lim = {
+		.logical_block_size	= l->logical_block_size,
+		.physical_block_size	= l->logical_block_size,
+		.io_min			= l->logical_block_size,
+		.max_hw_sectors		= l->max_hw_sectors,
+		.max_segments		= l->max_segments,
+		.virt_boundary_mask	= l->virt_boundary_mask,
+		.dma_alignment		= l->dma_alignment,
+		.max_hw_discard_sectors	= l->max_discard_sectors,
+		.max_discard_segments	= 1,
+		.discard_granularity	= l->max_discard_sectors ? l->logical_block_size : 0,
+		.max_write_zeroes_sectors = l->max_write_zeroes_sectors,
+		.features		= BLK_FEAT_NOWAIT |
+					  (l->write_cache ? BLK_FEAT_WRITE_CACHE : 0) |
+					  (l->fua ? BLK_FEAT_FUA : 0) |
+					  (l->poll ? BLK_FEAT_POLL : 0),
+	};
+
+	return blk_alloc_disk(&lim, node);
+#else
+	struct gendisk *disk = blk_alloc_disk(node);
+	struct request_queue *q;
+
+	if (!disk)
+		return ERR_PTR(-ENOMEM);
+	q = disk->queue;
+	blk_queue_logical_block_size(q, l->logical_block_size);
+	blk_queue_physical_block_size(q, l->logical_block_size);
+	blk_queue_io_min(q, l->logical_block_size);
+	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
+	blk_queue_max_segments(q, l->max_segments);
+	blk_queue_virt_boundary(q, l->virt_boundary_mask);
+	blk_queue_dma_alignment(q, l->dma_alignment);
+	if (l->max_discard_sectors) {
+		blk_queue_max_discard_sectors(q, l->max_discard_sectors);
+		blk_queue_max_discard_segments(q, 1);
+		q->limits.discard_granularity = l->logical_block_size;
+	}
+	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);
+	blk_queue_write_cache(q, l->write_cache, l->fua);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	blk_queue_flag_set(QUEUE_FLAG_NOWAIT, q);
+	if (l->poll)
+		blk_queue_flag_set(QUEUE_FLAG_POLL, q);
+	return disk;
+#endif
+}
+
+/*
+ * aiosfs: inode_operations take an idmap (6.3+) where 6.1 passes the
+ * mount's user namespace, and generic_fillattr() learned request_mask (6.6).
+ */
+#include <linux/fs.h>
+#include <linux/stat.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define AIOS_IDMAP_ARG struct mnt_idmap *
+#else
+#define AIOS_IDMAP_ARG struct user_namespace *
+#endif
+
+static inline void aios_generic_fillattr(AIOS_IDMAP_ARG idmap, u32 request_mask,
+					 struct inode *inode, struct kstat *stat)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	generic_fillattr(idmap, request_mask, inode, stat);
+#else
+	generic_fillattr(idmap, inode, stat);
+#endif
+}
+
+/* The inode's timestamps became private fields with accessors (6.6, 6.7). */
+static inline void aios_inode_set_times(struct inode *inode, struct timespec64 atime,
+					struct timespec64 mtime, struct timespec64 ctime)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	inode_set_atime_to_ts(inode, atime);
+	inode_set_mtime_to_ts(inode, mtime);
+	inode_set_ctime_to_ts(inode, ctime);
+#else
+	inode->i_atime = atime;
+	inode->i_mtime = mtime;
+	inode->i_ctime = ctime;
+#endif
+}
+
+/* generic_file_splice_read() became filemap_splice_read() (6.5). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define aios_file_splice_read filemap_splice_read
+#else
+#define aios_file_splice_read generic_file_splice_read
 #endif
 
 #endif /* _AIOS_COMPAT_H */

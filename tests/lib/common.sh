@@ -61,3 +61,21 @@ pci_driver() {
 		echo none
 	fi
 }
+
+# Waits (up to 5 s) for a device node: there is no udev to wait for.
+wait_for_dev() {
+	local i
+	for i in $(seq 100); do
+		[ -b "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "$1 did not appear"
+}
+
+# Loads aios and hands it the NVMe controller at PCI address $1 (default:
+# the first one); its disk is /dev/aiosnvme<N>n1.
+aios_bind() {
+	local bdf=${1:-$(nvme_bdfs | head -n1)}
+	aios_load
+	"$AIOS_ROOT/tools/aios-bind" "$bdf" || fail "aios-bind $bdf failed"
+}

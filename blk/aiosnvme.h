@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * aiosnvme internals: controller, queues and command slots.
+ *
+ * A queue pair owns a fixed array of slots; the slot index is the NVMe
+ * command id, so a completion finds its command with no lookup and no tag
+ * allocator.  Whoever submits fills a slot and rings the doorbell; whoever
+ * reaps the completion queue (the interrupt, or a poller) ends the slot.
+ */
+#ifndef _AIOSNVME_H
+#define _AIOSNVME_H
+
+#include <linux/blkdev.h>
+#include <linux/nvme.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+#define AIOS_NVME_PAGE_SHIFT	12
+#define AIOS_NVME_PAGE_SIZE	(1U << AIOS_NVME_PAGE_SHIFT)
+
+/* Our cap on one transfer: one 4 KiB-aligned PRP list of 128 entries. */
+#define AIOS_PRP_LIST_ENTRIES	128
+#define AIOS_PRP_LIST_BYTES	(AIOS_PRP_LIST_ENTRIES * sizeof(__le64))
+#define AIOS_MAX_SEGS		(AIOS_PRP_LIST_ENTRIES + 1)
+#define AIOS_MAX_XFER		(AIOS_PRP_LIST_ENTRIES * AIOS_NVME_PAGE_SIZE)
+
+#define AIOS_ADMIN_DEPTH	32
+#define AIOS_ADMIN_TIMEOUT	(10 * HZ)
+
+/* Status field of a completion, after dropping the phase bit (spec 4.6.1). */
+#define AIOS_STATUS_CODE(s)	((s) & 0x7ff)	/* type (10:8) and code (7:0) */
+#define AIOS_STATUS_DNR		0x4000
+
+struct aios_queue;
+struct aios_slot;
+
+/* Ends a slot's command; runs where the completion is reaped. */
+typedef void (*aios_slot_done_t)(struct aios_queue *q, struct aios_slot *slot,
+				 u16 status, u64 result);
+
+struct aios_dma_seg {
+	dma_addr_t addr;
+	u32 len;
+};
+
+struct aios_slot {
+	aios_slot_done_t done;
+	void *owner;			/* bio, lbio or sync waiter */
+	struct nvme_command cmd;	/* kept until done: a flush may chain it */
+	__le64 *prp_list;
+	dma_addr_t prp_dma;
+	struct aios_dma_seg *segs;
+	u16 nr_segs;
+	u16 nr_prps;
+	u8 dma_dir;
+	u8 chained;			/* a data command waits for this flush */
+	u64 start_ns;
+	unsigned long deadline;
+	unsigned int seq;		/* bumped on every completion */
+};
+
+struct aios_queue {
+	struct aios_ctrl *ctrl;
+	u16 qid;
+	u16 depth;			/* SQ/CQ entries; slots = depth - 1 */
+	int vector;			/* index into the controller's IRQ vectors */
+
+	spinlock_t sq_lock;
+	struct nvme_command *sqes;
+	dma_addr_t sq_dma;
+	u32 __iomem *sq_db;
+	u16 sq_tail;
+
+	spinlock_t cq_lock;
+	struct nvme_completion *cqes;
+	dma_addr_t cq_dma;
+	u32 __iomem *cq_db;
+	u16 cq_head;
+	u8 cq_phase;
+	bool live;			/* created on the controller */
+	bool has_irq;
+	bool polled;			/* no interrupt: REQ_POLLED bios only */
+
+	unsigned long *slot_map;	/* under sq_lock */
+	struct aios_slot *slots;
+	void *prp_pool;
+	dma_addr_t prp_pool_dma;
+	struct aios_dma_seg *seg_pool;
+	wait_queue_head_t slot_wait;
+	atomic_t inflight;
+
+	/* Device round-trip time of small commands, EWMA in ns (1/8 weight). */
+	u64 rtt_ewma_ns;
+
+	/* Statistics, for sysfs. */
+	u64 nr_submitted;
+	u64 nr_irq_completed;
+	u64 nr_poll_completed;
+	u64 nr_slot_waits;
+};
+
+struct aios_ns {
+	struct aios_ctrl *ctrl;
+	struct list_head node;
+	u32 nsid;
+	u8 lba_shift;
+	u64 nr_lbas;
+	struct gendisk *disk;
+};
+
+struct aios_ctrl {
+	struct pci_dev *pdev;
+	struct device *dev;		/* &pdev->dev */
+	int instance;
+	void __iomem *bar;
+	u64 cap;
+	u32 db_stride;			/* bytes between doorbells */
+	unsigned long ready_timeout;	/* jiffies, from CAP.TO */
+	int nr_vectors;
+
+	struct aios_queue admin;
+	struct mutex admin_lock;	/* serialises sync admin users */
+
+	/*
+	 * nr_io interrupt-driven queues, then nr_poll queues without an
+	 * interrupt for REQ_POLLED bios, which only their poller may end.
+	 */
+	struct aios_queue *ioq;
+	int nr_io;
+	int nr_poll;
+	int nr_queues;			/* nr_io + nr_poll */
+	u16 io_depth;
+	u16 *cpu_to_queue;		/* nr_cpu_ids entries */
+
+	/* From Identify Controller. */
+	char serial[21];
+	char model[41];
+	char firmware[9];
+	u32 max_xfer;			/* bytes, MDTS and our PRP cap */
+	u32 nn;
+	u16 oncs;
+	bool vwc;
+
+	struct list_head namespaces;
+	bool dead;			/* no new commands: removal or fatal error */
+};
+
+static inline u16 aios_slot_cid(struct aios_queue *q, struct aios_slot *slot)
+{
+	return slot - q->slots;
+}
+
+/* queue.c */
+int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 qid, u16 depth);
+void aios_queue_free(struct aios_queue *q);
+void aios_queue_reset_rings(struct aios_queue *q);
+struct aios_slot *aios_slot_get(struct aios_queue *q, bool can_wait);
+void aios_slot_put(struct aios_queue *q, struct aios_slot *slot);
+void aios_queue_submit_cmd(struct aios_queue *q, struct aios_slot *slot,
+			   const struct nvme_command *cmd);
+static inline void aios_queue_submit(struct aios_queue *q, struct aios_slot *slot)
+{
+	aios_queue_submit_cmd(q, slot, &slot->cmd);
+}
+int aios_queue_reap(struct aios_queue *q);
+void aios_queue_cancel_all(struct aios_queue *q);
+irqreturn_t aios_queue_irq(int irq, void *data);
+
+void aios_prp_start(struct aios_slot *slot, enum dma_data_direction dir);
+int aios_prp_add(struct aios_queue *q, struct aios_slot *slot, struct page *page,
+		 unsigned int off, unsigned int len);
+void aios_prp_finish(struct aios_slot *slot);
+void aios_slot_unmap(struct aios_queue *q, struct aios_slot *slot);
+
+/* ctrl.c */
+int aios_ctrl_enable(struct aios_ctrl *ctrl);
+int aios_ctrl_disable(struct aios_ctrl *ctrl, bool shutdown);
+int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
+		    unsigned int len, u32 *result);
+int aios_ctrl_identify(struct aios_ctrl *ctrl);
+int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl);
+void aios_ctrl_delete_io_queues(struct aios_ctrl *ctrl);
+
+/* disk.c */
+extern const struct block_device_operations aios_disk_fops;
+int aios_ns_scan(struct aios_ctrl *ctrl);
+void aios_ns_remove_all(struct aios_ctrl *ctrl);
+
+/* Module parameters (pci.c). */
+extern unsigned int aios_io_depth;
+extern unsigned int aios_poll_max_us;
+extern unsigned int aios_poll_queues;
+
+static inline struct aios_queue *aios_cpu_queue(struct aios_ctrl *ctrl)
+{
+	return &ctrl->ioq[ctrl->cpu_to_queue[raw_smp_processor_id()]];
+}
+
+#endif /* _AIOSNVME_H */

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aiosnvme controller bring-up: enable and disable, the admin queue and
+ * its synchronous commands, Identify, and creation of the I/O queues.
+ *
+ * The admin queue is polled, not interrupt driven: its commands are rare,
+ * all synchronous, and polling keeps one vector free for I/O.
+ */
+#define pr_fmt(fmt) "aiosnvme: " fmt
+
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/slab.h>
+#include "aiosnvme.h"
+
+static int aios_wait_csts(struct aios_ctrl *ctrl, u32 mask, u32 want, const char *what)
+{
+	unsigned long deadline = jiffies + ctrl->ready_timeout;
+	u32 csts;
+
+	for (;;) {
+		csts = readl(ctrl->bar + NVME_REG_CSTS);
+		if (csts == ~0U) {
+			dev_err(ctrl->dev, "controller gone while waiting to %s\n", what);
+			return -ENODEV;
+		}
+		if ((csts & mask) == want)
+			return 0;
+		if (time_after(jiffies, deadline)) {
+			dev_err(ctrl->dev, "timed out after %u ms waiting to %s (CSTS %#x)\n",
+				jiffies_to_msecs(ctrl->ready_timeout), what, csts);
+			return -ETIMEDOUT;
+		}
+		usleep_range(1000, 2000);
+	}
+}
+
+/* With @shutdown, first asks the controller to flush and shut down cleanly. */
+int aios_ctrl_disable(struct aios_ctrl *ctrl, bool shutdown)
+{
+	u32 cc = readl(ctrl->bar + NVME_REG_CC);
+	int err;
+
+	if (cc == ~0U)
+		return -ENODEV;
+	if (shutdown && (cc & NVME_CC_ENABLE)) {
+		cc = (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL;
+		writel(cc, ctrl->bar + NVME_REG_CC);
+		err = aios_wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_CMPLT,
+				     "shut down");
+		if (err == -ENODEV)
+			return err;
+	}
+	cc &= ~(NVME_CC_ENABLE | NVME_CC_SHN_MASK);
+	writel(cc, ctrl->bar + NVME_REG_CC);
+	return aios_wait_csts(ctrl, NVME_CSTS_RDY, 0, "disable");
+}
+
+int aios_ctrl_enable(struct aios_ctrl *ctrl)
+{
+	struct aios_queue *aq = &ctrl->admin;
+	u32 aqa = (aq->depth - 1) | ((aq->depth - 1) << 16);
+	u32 cc;
+	int err;
+
+	aios_queue_reset_rings(aq);
+	writel(aqa, ctrl->bar + NVME_REG_AQA);
+	lo_hi_writeq(aq->sq_dma, ctrl->bar + NVME_REG_ASQ);
+	lo_hi_writeq(aq->cq_dma, ctrl->bar + NVME_REG_ACQ);
+	/* 4 KiB controller pages (MPS 0), NVM command set, 64/16-byte entries. */
+	cc = NVME_CC_ENABLE | NVME_CC_CSS_NVM | (0 << NVME_CC_MPS_SHIFT) | NVME_CC_AMS_RR |
+	     NVME_CC_SHN_NONE | NVME_CC_IOSQES | NVME_CC_IOCQES;
+	writel(cc, ctrl->bar + NVME_REG_CC);
+	err = aios_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, "become ready");
+	if (err)
+		return err;
+	if (readl(ctrl->bar + NVME_REG_CSTS) & NVME_CSTS_CFS) {
+		dev_err(ctrl->dev, "controller fatal status right after enable\n");
+		return -EIO;
+	}
+	aq->live = true;
+	return 0;
+}
+
+struct aios_sync_wait {
+	bool done;
+	u16 status;
+	u64 result;
+};
+
+static void aios_sync_done(struct aios_queue *q, struct aios_slot *slot, u16 status, u64 result)
+{
+	struct aios_sync_wait *w = slot->owner;
+
+	aios_slot_unmap(q, slot);
+	w->status = status;
+	w->result = result;
+	aios_slot_put(q, slot);
+	/* Pairs with the waiter's smp_load_acquire. */
+	smp_store_release(&w->done, true);
+}
+
+static int aios_status_errno(u16 status)
+{
+	switch (AIOS_STATUS_CODE(status)) {
+	case 0:
+		return 0;
+	case NVME_SC_INVALID_OPCODE:
+	case NVME_SC_INVALID_FIELD:
+	case NVME_SC_INVALID_NS:
+		return -EINVAL;
+	case NVME_SC_HOST_ABORTED_CMD:
+		return -ECANCELED;
+	default:
+		return -EIO;
+	}
+}
+
+/* Maps a kmalloc'ed buffer page by page, so that every PRP rule holds. */
+static int aios_admin_map(struct aios_queue *aq, struct aios_slot *slot, void *buf,
+			  unsigned int len, enum dma_data_direction dir)
+{
+	int err = 0;
+
+	aios_prp_start(slot, dir);
+	while (len && !err) {
+		unsigned int off = offset_in_page(buf);
+		unsigned int chunk = min_t(unsigned int, len, PAGE_SIZE - off);
+
+		err = aios_prp_add(aq, slot, virt_to_page(buf), off, chunk);
+		buf += chunk;
+		len -= chunk;
+	}
+	aios_prp_finish(slot);
+	return err;
+}
+
+/*
+ * Runs one admin command and waits for it, polling.  @buf (kmalloc'ed,
+ * physically contiguous) is the data buffer, read or written as the
+ * opcode's low bits say.
+ * Returns 0, a negative errno, or for a command the controller failed,
+ * -EIO / -EINVAL with the NVMe status logged.
+ */
+int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
+		    unsigned int len, u32 *result)
+{
+	struct aios_queue *aq = &ctrl->admin;
+	struct aios_sync_wait w = { };
+	struct aios_slot *slot;
+	unsigned long deadline;
+	int err = 0;
+
+	if (!aq->live)
+		return -ENODEV;
+	slot = aios_slot_get(aq, true);
+	if (!slot)
+		return -ENODEV;
+	slot->cmd = *cmd;
+	slot->done = aios_sync_done;
+	slot->owner = &w;
+	if (buf && len) {
+		err = aios_admin_map(aq, slot, buf, len,
+				     (cmd->common.opcode & 1) ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+		if (err) {
+			aios_slot_unmap(aq, slot);
+			aios_slot_put(aq, slot);
+			return err;
+		}
+	}
+	aios_queue_submit(aq, slot);
+
+	deadline = jiffies + AIOS_ADMIN_TIMEOUT;
+	while (!smp_load_acquire(&w.done)) {
+		aios_queue_reap(aq);
+		if (smp_load_acquire(&w.done))
+			break;
+		if (time_after(jiffies, deadline)) {
+			dev_err(ctrl->dev, "admin command %#x timed out\n", cmd->common.opcode);
+			return -ETIMEDOUT;
+		}
+		usleep_range(20, 100);
+	}
+	if (result)
+		*result = (u32)w.result;
+	err = aios_status_errno(w.status);
+	if (err && err != -ECANCELED)
+		dev_err(ctrl->dev, "admin command %#x failed: status %#x\n",
+			cmd->common.opcode, w.status);
+	return err;
+}
+
+static void aios_copy_id_string(char *dst, const char *src, size_t len)
+{
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	strim(dst);
+}
+
+int aios_ctrl_identify(struct aios_ctrl *ctrl)
+{
+	struct nvme_command cmd = { };
+	struct nvme_id_ctrl *id;
+	u32 mps_min = 1U << (12 + NVME_CAP_MPSMIN(ctrl->cap));
+	int err;
+
+	id = kzalloc(sizeof(*id), GFP_KERNEL);
+	if (!id)
+		return -ENOMEM;
+	cmd.identify.opcode = nvme_admin_identify;
+	cmd.identify.cns = NVME_ID_CNS_CTRL;
+	err = aios_admin_sync(ctrl, &cmd, id, sizeof(*id), NULL);
+	if (err) {
+		dev_err(ctrl->dev, "Identify Controller failed: %d\n", err);
+		goto out;
+	}
+	aios_copy_id_string(ctrl->serial, id->sn, sizeof(id->sn));
+	aios_copy_id_string(ctrl->model, id->mn, sizeof(id->mn));
+	aios_copy_id_string(ctrl->firmware, id->fr, sizeof(id->fr));
+	ctrl->max_xfer = AIOS_MAX_XFER;
+	if (id->mdts && id->mdts < 20)
+		ctrl->max_xfer = min_t(u32, ctrl->max_xfer, mps_min << id->mdts);
+	ctrl->nn = le32_to_cpu(id->nn);
+	ctrl->oncs = le16_to_cpu(id->oncs);
+	ctrl->vwc = id->vwc & 1;
+	dev_info(ctrl->dev, "%s, serial %s, firmware %s, max transfer %u KiB%s\n",
+		 ctrl->model, ctrl->serial, ctrl->firmware, ctrl->max_xfer >> 10,
+		 ctrl->vwc ? ", volatile write cache" : "");
+out:
+	kfree(id);
+	return err;
+}
+
+/* Asks for @want I/O queue pairs; returns how many the controller grants. */
+static int aios_set_queue_count(struct aios_ctrl *ctrl, int want)
+{
+	struct nvme_command cmd = { };
+	u32 result;
+	int err;
+
+	cmd.features.opcode = nvme_admin_set_features;
+	cmd.features.fid = cpu_to_le32(NVME_FEAT_NUM_QUEUES);
+	cmd.features.dword11 = cpu_to_le32((want - 1) | ((want - 1) << 16));
+	err = aios_admin_sync(ctrl, &cmd, NULL, 0, &result);
+	if (err)
+		return err;
+	return min(result & 0xffff, result >> 16) + 1;
+}
+
+static int aios_create_queue_pair(struct aios_ctrl *ctrl, struct aios_queue *q)
+{
+	struct nvme_command cmd = { };
+	int err;
+
+	cmd.create_cq.opcode = nvme_admin_create_cq;
+	cmd.create_cq.prp1 = cpu_to_le64(q->cq_dma);
+	cmd.create_cq.cqid = cpu_to_le16(q->qid);
+	cmd.create_cq.qsize = cpu_to_le16(q->depth - 1);
+	cmd.create_cq.cq_flags = cpu_to_le16(NVME_QUEUE_PHYS_CONTIG |
+					     (q->polled ? 0 : NVME_CQ_IRQ_ENABLED));
+	cmd.create_cq.irq_vector = cpu_to_le16(q->vector);
+	err = aios_admin_sync(ctrl, &cmd, NULL, 0, NULL);
+	if (err)
+		return err;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.create_sq.opcode = nvme_admin_create_sq;
+	cmd.create_sq.prp1 = cpu_to_le64(q->sq_dma);
+	cmd.create_sq.sqid = cpu_to_le16(q->qid);
+	cmd.create_sq.qsize = cpu_to_le16(q->depth - 1);
+	cmd.create_sq.sq_flags = cpu_to_le16(NVME_QUEUE_PHYS_CONTIG | NVME_SQ_PRIO_MEDIUM);
+	cmd.create_sq.cqid = cpu_to_le16(q->qid);
+	err = aios_admin_sync(ctrl, &cmd, NULL, 0, NULL);
+	if (err)
+		goto delete_cq;
+	q->live = true;
+	return 0;
+
+delete_cq:
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.delete_queue.opcode = nvme_admin_delete_cq;
+	cmd.delete_queue.qid = cpu_to_le16(q->qid);
+	aios_admin_sync(ctrl, &cmd, NULL, 0, NULL);
+	return err;
+}
+
+static void aios_delete_queue_pair(struct aios_ctrl *ctrl, struct aios_queue *q)
+{
+	struct nvme_command cmd = { };
+
+	if (!q->live)
+		return;
+	q->live = false;
+	cmd.delete_queue.opcode = nvme_admin_delete_sq;
+	cmd.delete_queue.qid = cpu_to_le16(q->qid);
+	aios_admin_sync(ctrl, &cmd, NULL, 0, NULL);
+	cmd.delete_queue.opcode = nvme_admin_delete_cq;
+	aios_admin_sync(ctrl, &cmd, NULL, 0, NULL);
+}
+
+/*
+ * Every CPU submits to the queue whose interrupt is affine to it, so that a
+ * completion interrupt lands on the CPU that issued the command.
+ */
+static void aios_map_cpus(struct aios_ctrl *ctrl)
+{
+	unsigned int cpu;
+	int i;
+
+	for_each_possible_cpu(cpu)
+		ctrl->cpu_to_queue[cpu] = cpu % ctrl->nr_io;
+	if (ctrl->nr_vectors < 2)
+		return;
+	for (i = 0; i < ctrl->nr_io; i++) {
+		const struct cpumask *mask = pci_irq_get_affinity(ctrl->pdev, ctrl->ioq[i].vector);
+
+		if (!mask)
+			continue;
+		for_each_cpu(cpu, mask)
+			ctrl->cpu_to_queue[cpu] = i;
+	}
+}
+
+static int aios_start_queue(struct aios_ctrl *ctrl, struct aios_queue *q)
+{
+	int err;
+
+	err = aios_queue_alloc(ctrl, q, q->qid, ctrl->io_depth);
+	if (err)
+		return err;
+	err = aios_create_queue_pair(ctrl, q);
+	if (err) {
+		dev_err(ctrl->dev, "cannot create I/O queue %u: %d\n", q->qid, err);
+		return err;
+	}
+	if (q->polled)
+		return 0;
+	err = request_irq(pci_irq_vector(ctrl->pdev, q->vector), aios_queue_irq, 0,
+			  "aiosnvme", q);
+	if (err) {
+		aios_delete_queue_pair(ctrl, q);
+		dev_err(ctrl->dev, "cannot get the interrupt of queue %u: %d\n", q->qid, err);
+		return err;
+	}
+	q->has_irq = true;
+	return 0;
+}
+
+int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl)
+{
+	int want_irq, granted, i, err;
+
+	/* Vector 0 stays with the (polled) admin queue when there are more. */
+	want_irq = ctrl->nr_vectors > 1 ? ctrl->nr_vectors - 1 : 1;
+	granted = aios_set_queue_count(ctrl, want_irq + aios_poll_queues);
+	if (granted < 0) {
+		dev_err(ctrl->dev, "Set Features (Number of Queues) failed: %d\n", granted);
+		return granted;
+	}
+	/* Interrupt-driven queues first; poll queues get what is left. */
+	ctrl->nr_io = min(want_irq, granted);
+	ctrl->nr_poll = min_t(int, aios_poll_queues, granted - ctrl->nr_io);
+	ctrl->nr_queues = ctrl->nr_io + ctrl->nr_poll;
+	ctrl->io_depth = clamp_t(u32, aios_io_depth, 2, NVME_CAP_MQES(ctrl->cap) + 1);
+	ctrl->ioq = kcalloc(ctrl->nr_queues, sizeof(*ctrl->ioq), GFP_KERNEL);
+	ctrl->cpu_to_queue = kcalloc(nr_cpu_ids, sizeof(*ctrl->cpu_to_queue), GFP_KERNEL);
+	if (!ctrl->ioq || !ctrl->cpu_to_queue)
+		return -ENOMEM;
+
+	for (i = 0; i < ctrl->nr_queues; i++) {
+		struct aios_queue *q = &ctrl->ioq[i];
+
+		q->qid = i + 1;
+		q->polled = i >= ctrl->nr_io;
+		q->vector = ctrl->nr_vectors > 1 && !q->polled ? i + 1 : 0;
+		err = aios_start_queue(ctrl, q);
+		if (err)
+			return err;
+	}
+	aios_map_cpus(ctrl);
+	dev_info(ctrl->dev, "%d I/O queue pairs and %d poll queues of depth %u, %d interrupt vectors\n",
+		 ctrl->nr_io, ctrl->nr_poll, ctrl->io_depth, ctrl->nr_vectors);
+	return 0;
+}
+
+/*
+ * Deletes the I/O queues on the controller (unless it is dead) and frees
+ * their interrupts; the queue memory stays until nothing can DMA into it.
+ */
+void aios_ctrl_delete_io_queues(struct aios_ctrl *ctrl)
+{
+	int i;
+
+	if (!ctrl->ioq)
+		return;
+	for (i = 0; i < ctrl->nr_queues; i++) {
+		struct aios_queue *q = &ctrl->ioq[i];
+
+		if (q->live && !ctrl->dead)
+			aios_delete_queue_pair(ctrl, q);
+		q->live = false;
+	}
+	for (i = 0; i < ctrl->nr_io; i++) {
+		struct aios_queue *q = &ctrl->ioq[i];
+
+		if (q->has_irq)
+			free_irq(pci_irq_vector(ctrl->pdev, q->vector), q);
+		q->has_irq = false;
+	}
+}

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aiosnvme disks: one bio-based gendisk per active namespace.
+ *
+ * submit_bio goes straight from the bio to an NVMe command in a slot of the
+ * submitting CPU's queue: no request, no tag, no scheduler, no merging.  A
+ * synchronous bio may then be polled for a short, adaptive time so that
+ * its submitter never sleeps and no one has to wake it.
+ */
+#define pr_fmt(fmt) "aiosnvme: " fmt
+
+#include <linux/blkdev.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <aios/compat.h>
+#include "aiosnvme.h"
+
+static blk_status_t aios_blk_status(u16 status)
+{
+	switch (AIOS_STATUS_CODE(status)) {
+	case NVME_SC_SUCCESS:
+		return BLK_STS_OK;
+	case NVME_SC_CAP_EXCEEDED:
+		return BLK_STS_NOSPC;
+	case NVME_SC_LBA_RANGE:
+		return BLK_STS_TARGET;
+	case NVME_SC_INVALID_OPCODE:
+	case NVME_SC_INVALID_FIELD:
+		return BLK_STS_NOTSUPP;
+	case NVME_SC_WRITE_FAULT:
+	case NVME_SC_READ_ERROR:
+	case NVME_SC_UNWRITTEN_BLOCK:
+	case NVME_SC_ACCESS_DENIED:
+	case NVME_SC_READ_ONLY:
+		return BLK_STS_MEDIUM;
+	default:
+		return BLK_STS_IOERR;
+	}
+}
+
+/* Folds a small command's round trip into the queue's EWMA (weight 1/8). */
+static void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot)
+{
+	u64 rtt = ktime_get_ns() - slot->start_ns;
+	u64 old = READ_ONCE(q->rtt_ewma_ns);
+
+	WRITE_ONCE(q->rtt_ewma_ns, old ? old - (old >> 3) + (rtt >> 3) : rtt);
+}
+
+static void aios_bio_done(struct aios_queue *q, struct aios_slot *slot, u16 status, u64 result)
+{
+	struct bio *bio = slot->owner;
+
+	if (slot->chained) {
+		/* The flush before a PREFLUSH write is done: now the write. */
+		slot->chained = 0;
+		if (!AIOS_STATUS_CODE(status)) {
+			aios_queue_submit(q, slot);
+			return;
+		}
+	}
+	aios_slot_unmap(q, slot);
+	if ((bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE) &&
+	    bio->bi_iter.bi_size <= 16384)
+		aios_note_rtt(q, slot);
+	aios_slot_put(q, slot);
+	if (unlikely(AIOS_STATUS_CODE(status))) {
+		bio->bi_status = aios_blk_status(status);
+		pr_err_ratelimited("%pg: %s at sector %llu failed: NVMe status %#x\n",
+				   bio->bi_bdev, blk_op_str(bio_op(bio)),
+				   (unsigned long long)bio->bi_iter.bi_sector, status);
+	}
+	bio_endio(bio);
+}
+
+static int aios_bio_map(struct aios_queue *q, struct aios_slot *slot, struct bio *bio)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	int err;
+
+	aios_prp_start(slot, op_is_write(bio_op(bio)) ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	bio_for_each_bvec(bv, bio, iter) {
+		err = aios_prp_add(q, slot, bv.bv_page, bv.bv_offset, bv.bv_len);
+		if (err) {
+			aios_slot_unmap(q, slot);
+			return err;
+		}
+	}
+	aios_prp_finish(slot);
+	return 0;
+}
+
+static void aios_setup_rw(struct aios_ns *ns, struct nvme_command *c, struct bio *bio)
+{
+	u16 control = 0;
+
+	c->rw.opcode = bio_op(bio) == REQ_OP_WRITE ? nvme_cmd_write : nvme_cmd_read;
+	c->rw.nsid = cpu_to_le32(ns->nsid);
+	c->rw.slba = cpu_to_le64(bio->bi_iter.bi_sector >> (ns->lba_shift - SECTOR_SHIFT));
+	c->rw.length = cpu_to_le16((bio->bi_iter.bi_size >> ns->lba_shift) - 1);
+	if (bio->bi_opf & REQ_FUA)
+		control |= NVME_RW_FUA;
+	c->rw.control = cpu_to_le16(control);
+}
+
+/* One range, written into the slot's PRP-list page, which is DMA-able. */
+static void aios_setup_discard(struct aios_ns *ns, struct aios_slot *slot, struct bio *bio)
+{
+	struct nvme_dsm_range *range = (struct nvme_dsm_range *)slot->prp_list;
+	struct nvme_command *c = &slot->cmd;
+
+	range->cattr = 0;
+	range->nlb = cpu_to_le32(bio->bi_iter.bi_size >> ns->lba_shift);
+	range->slba = cpu_to_le64(bio->bi_iter.bi_sector >> (ns->lba_shift - SECTOR_SHIFT));
+	c->dsm.opcode = nvme_cmd_dsm;
+	c->dsm.nsid = cpu_to_le32(ns->nsid);
+	c->dsm.dptr.prp1 = cpu_to_le64(slot->prp_dma);
+	c->dsm.nr = 0;
+	c->dsm.attributes = cpu_to_le32(NVME_DSMGMT_AD);
+}
+
+static void aios_setup_write_zeroes(struct aios_ns *ns, struct nvme_command *c, struct bio *bio)
+{
+	c->write_zeroes.opcode = nvme_cmd_write_zeroes;
+	c->write_zeroes.nsid = cpu_to_le32(ns->nsid);
+	c->write_zeroes.slba = cpu_to_le64(bio->bi_iter.bi_sector >>
+					   (ns->lba_shift - SECTOR_SHIFT));
+	c->write_zeroes.length = cpu_to_le16((bio->bi_iter.bi_size >> ns->lba_shift) - 1);
+}
+
+/* Fills the slot for @bio; returns a block status on a bio we cannot send. */
+static blk_status_t aios_bio_setup(struct aios_ns *ns, struct aios_queue *q,
+				   struct aios_slot *slot, struct bio *bio)
+{
+	struct nvme_command *c = &slot->cmd;
+
+	memset(c, 0, sizeof(*c));
+	slot->owner = bio;
+	slot->done = aios_bio_done;
+	switch (bio_op(bio)) {
+	case REQ_OP_WRITE:
+		/* blkdev_issue_flush() sends an empty PREFLUSH write: a Flush. */
+		if (!bio->bi_iter.bi_size)
+			goto flush;
+		fallthrough;
+	case REQ_OP_READ:
+		if (aios_bio_map(q, slot, bio))
+			return BLK_STS_RESOURCE;
+		aios_setup_rw(ns, c, bio);
+		/* Data behind a PREFLUSH goes after a Flush, chained on completion. */
+		if (bio->bi_opf & REQ_PREFLUSH)
+			slot->chained = 1;
+		return BLK_STS_OK;
+	case REQ_OP_FLUSH:
+flush:
+		c->common.opcode = nvme_cmd_flush;
+		c->common.nsid = cpu_to_le32(ns->nsid);
+		return BLK_STS_OK;
+	case REQ_OP_DISCARD:
+		aios_setup_discard(ns, slot, bio);
+		return BLK_STS_OK;
+	case REQ_OP_WRITE_ZEROES:
+		aios_setup_write_zeroes(ns, c, bio);
+		return BLK_STS_OK;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+}
+
+/* Sends the Flush of a chained PREFLUSH write; the write stays in the slot. */
+static void aios_submit_flush_first(struct aios_ns *ns, struct aios_queue *q,
+				    struct aios_slot *slot)
+{
+	struct nvme_command flush = { };
+
+	flush.common.opcode = nvme_cmd_flush;
+	flush.common.nsid = cpu_to_le32(ns->nsid);
+	aios_queue_submit_cmd(q, slot, &flush);
+}
+
+/*
+ * Spins on the queue for a synchronous command when the device answers
+ * faster than a sleep and a wake-up would cost: bounded by the module
+ * parameter and by twice the recent round trip.
+ */
+static bool aios_should_spin(struct aios_queue *q, struct bio *bio)
+{
+	if (!aios_poll_max_us || !(bio->bi_opf & REQ_SYNC) || (bio->bi_opf & REQ_POLLED))
+		return false;
+	if (!preemptible())
+		return false;
+	return READ_ONCE(q->rtt_ewma_ns) < (u64)aios_poll_max_us * NSEC_PER_USEC;
+}
+
+static void aios_spin(struct aios_queue *q, struct aios_slot *slot, unsigned int seq)
+{
+	u64 ewma = READ_ONCE(q->rtt_ewma_ns);
+	u64 budget = (u64)aios_poll_max_us * NSEC_PER_USEC;
+	u64 start = ktime_get_ns();
+
+	if (ewma)
+		budget = min(budget, 2 * ewma + 10 * NSEC_PER_USEC);
+	while (READ_ONCE(slot->seq) == seq) {
+		q->nr_poll_completed += aios_queue_reap(q);
+		if (READ_ONCE(slot->seq) != seq || need_resched() ||
+		    ktime_get_ns() - start > budget)
+			break;
+		cpu_relax();
+	}
+}
+
+/*
+ * The submitting CPU's queue; polled bios go to a queue without interrupt,
+ * where only their poller ends them (6.1 frees polled bios into a per-CPU
+ * cache that must not be touched from an interrupt).
+ */
+static unsigned int aios_bio_queue(struct aios_ctrl *ctrl, struct bio *bio)
+{
+	unsigned int cpu = raw_smp_processor_id();
+
+	if ((bio->bi_opf & REQ_POLLED) && ctrl->nr_poll)
+		return ctrl->nr_io + cpu % ctrl->nr_poll;
+	return ctrl->cpu_to_queue[cpu];
+}
+
+static void aios_submit_bio(struct bio *bio)
+{
+	struct aios_ns *ns = bio->bi_bdev->bd_disk->private_data;
+	struct aios_ctrl *ctrl = ns->ctrl;
+	struct aios_queue *q;
+	struct aios_slot *slot;
+	unsigned int seq, qidx;
+	blk_status_t st;
+	bool spin;
+
+	bio = bio_split_to_limits(bio);
+	if (!bio)
+		return;
+	if (unlikely(READ_ONCE(ctrl->dead))) {
+		bio_io_error(bio);
+		return;
+	}
+	qidx = aios_bio_queue(ctrl, bio);
+	q = &ctrl->ioq[qidx];
+	slot = aios_slot_get(q, !(bio->bi_opf & REQ_NOWAIT));
+	if (!slot) {
+		if (bio->bi_opf & REQ_NOWAIT && !READ_ONCE(ctrl->dead))
+			bio_wouldblock_error(bio);
+		else
+			bio_io_error(bio);
+		return;
+	}
+	st = aios_bio_setup(ns, q, slot, bio);
+	if (unlikely(st != BLK_STS_OK)) {
+		aios_slot_put(q, slot);
+		bio->bi_status = st;
+		bio_endio(bio);
+		return;
+	}
+	if (bio->bi_opf & REQ_POLLED)
+		bio->bi_cookie = qidx;
+	spin = aios_should_spin(q, bio);
+	seq = READ_ONCE(slot->seq);
+	if (slot->chained)
+		aios_submit_flush_first(ns, q, slot);
+	else
+		aios_queue_submit(q, slot);
+	if (spin)
+		aios_spin(q, slot, seq);
+}
+
+static int aios_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned int flags)
+{
+	struct aios_ns *ns = bio->bi_bdev->bd_disk->private_data;
+	struct aios_ctrl *ctrl = ns->ctrl;
+	unsigned int qidx = READ_ONCE(bio->bi_cookie);
+	struct aios_queue *q;
+	int found;
+
+	if (qidx < ctrl->nr_io || qidx >= ctrl->nr_queues)
+		return 0;
+	q = &ctrl->ioq[qidx];
+	found = aios_queue_reap(q);
+	q->nr_poll_completed += found;
+	return found;
+}
+
+const struct block_device_operations aios_disk_fops = {
+	.owner		= THIS_MODULE,
+	.submit_bio	= aios_submit_bio,
+	.poll_bio	= aios_poll_bio,
+};
+
+static int aios_ns_add(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
+{
+	struct aios_disk_limits lim = { };
+	unsigned int fmt = id->flbas & NVME_NS_FLBAS_LBA_MASK;
+	struct aios_ns *ns;
+	u8 ds;
+	int err;
+
+	if (fmt > id->nlbaf) {
+		dev_warn(ctrl->dev, "namespace %u: bad LBA format %u, skipped\n", nsid, fmt);
+		return 0;
+	}
+	ds = id->lbaf[fmt].ds;
+	if (ds < SECTOR_SHIFT || ds > PAGE_SHIFT || id->lbaf[fmt].ms) {
+		dev_warn(ctrl->dev, "namespace %u: %u-byte blocks with %u bytes of metadata are not supported, skipped\n",
+			 nsid, 1U << min_t(u8, ds, 31), le16_to_cpu(id->lbaf[fmt].ms));
+		return 0;
+	}
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
+	if (!ns)
+		return -ENOMEM;
+	ns->ctrl = ctrl;
+	ns->nsid = nsid;
+	ns->lba_shift = ds;
+	ns->nr_lbas = le64_to_cpu(id->nsze);
+
+	lim.logical_block_size = 1U << ds;
+	lim.max_hw_sectors = ctrl->max_xfer >> SECTOR_SHIFT;
+	lim.max_segments = AIOS_MAX_SEGS;
+	lim.virt_boundary_mask = AIOS_NVME_PAGE_SIZE - 1;
+	lim.dma_alignment = 3;		/* PRP entries are dword aligned */
+	lim.write_cache = ctrl->vwc;
+	lim.fua = ctrl->vwc;
+	lim.poll = ctrl->nr_poll > 0;
+	if (ctrl->oncs & NVME_CTRL_ONCS_DSM)
+		lim.max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+	if (ctrl->oncs & NVME_CTRL_ONCS_WRITE_ZEROES)
+		lim.max_write_zeroes_sectors = min_t(u32, ctrl->max_xfer, 65536U << ds) >>
+					       SECTOR_SHIFT;
+
+	ns->disk = aios_alloc_disk(&lim, dev_to_node(ctrl->dev));
+	if (IS_ERR(ns->disk)) {
+		err = PTR_ERR(ns->disk);
+		goto free_ns;
+	}
+	ns->disk->fops = &aios_disk_fops;
+	ns->disk->private_data = ns;
+	ns->disk->minors = 0;
+	snprintf(ns->disk->disk_name, DISK_NAME_LEN, "aiosnvme%dn%u", ctrl->instance, nsid);
+	set_capacity(ns->disk, ns->nr_lbas << (ds - SECTOR_SHIFT));
+	err = device_add_disk(ctrl->dev, ns->disk, NULL);
+	if (err)
+		goto put_disk;
+	list_add_tail(&ns->node, &ctrl->namespaces);
+	return 0;
+
+put_disk:
+	put_disk(ns->disk);
+free_ns:
+	kfree(ns);
+	dev_err(ctrl->dev, "namespace %u: cannot add its disk: %d\n", nsid, err);
+	return err;
+}
+
+static int aios_identify_ns(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
+{
+	struct nvme_command cmd = { };
+
+	cmd.identify.opcode = nvme_admin_identify;
+	cmd.identify.nsid = cpu_to_le32(nsid);
+	cmd.identify.cns = NVME_ID_CNS_NS;
+	return aios_admin_sync(ctrl, &cmd, id, sizeof(*id), NULL);
+}
+
+/* Adds a disk for every active namespace (Identify CNS 02h lists them). */
+int aios_ns_scan(struct aios_ctrl *ctrl)
+{
+	struct nvme_command cmd = { };
+	struct nvme_id_ns *id;
+	__le32 *list;
+	int i, err;
+
+	list = kzalloc(NVME_IDENTIFY_DATA_SIZE, GFP_KERNEL);
+	id = kzalloc(sizeof(*id), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!list || !id)
+		goto out;
+	cmd.identify.opcode = nvme_admin_identify;
+	cmd.identify.cns = NVME_ID_CNS_NS_ACTIVE_LIST;
+	err = aios_admin_sync(ctrl, &cmd, list, NVME_IDENTIFY_DATA_SIZE, NULL);
+	if (err) {
+		dev_err(ctrl->dev, "cannot list the active namespaces: %d\n", err);
+		goto out;
+	}
+	for (i = 0; i < NVME_IDENTIFY_DATA_SIZE / 4 && list[i]; i++) {
+		u32 nsid = le32_to_cpu(list[i]);
+
+		err = aios_identify_ns(ctrl, nsid, id);
+		if (err) {
+			dev_err(ctrl->dev, "Identify Namespace %u failed: %d\n", nsid, err);
+			goto out;
+		}
+		if (!id->nsze)
+			continue;
+		err = aios_ns_add(ctrl, nsid, id);
+		if (err)
+			goto out;
+	}
+out:
+	kfree(id);
+	kfree(list);
+	return err;
+}
+
+void aios_ns_remove_all(struct aios_ctrl *ctrl)
+{
+	struct aios_ns *ns, *next;
+
+	list_for_each_entry_safe(ns, next, &ctrl->namespaces, node) {
+		del_gendisk(ns->disk);
+		put_disk(ns->disk);
+		list_del(&ns->node);
+		kfree(ns);
+	}
+}

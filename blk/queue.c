@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aiosnvme queue pairs: rings, command slots, doorbells and the reaping of
+ * completions, from the interrupt or from a poller.
+ */
+#define pr_fmt(fmt) "aiosnvme: " fmt
+
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/slab.h>
+#include "aiosnvme.h"
+
+/* How many completions one pass copies out before ending them unlocked. */
+#define AIOS_REAP_BATCH		32
+
+static u32 __iomem *aios_doorbell(struct aios_ctrl *ctrl, u16 qid, bool cq)
+{
+	return ctrl->bar + NVME_REG_DBS + (2 * qid + cq) * ctrl->db_stride;
+}
+
+int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 qid, u16 depth)
+{
+	struct device *dev = ctrl->dev;
+	unsigned int nr_slots = depth - 1, i;
+
+	q->ctrl = ctrl;
+	q->qid = qid;
+	q->depth = depth;
+	spin_lock_init(&q->sq_lock);
+	spin_lock_init(&q->cq_lock);
+	init_waitqueue_head(&q->slot_wait);
+	atomic_set(&q->inflight, 0);
+
+	q->sqes = dma_alloc_coherent(dev, depth * sizeof(*q->sqes), &q->sq_dma, GFP_KERNEL);
+	q->cqes = dma_alloc_coherent(dev, depth * sizeof(*q->cqes), &q->cq_dma, GFP_KERNEL);
+	/* 1 KiB per slot keeps every PRP list inside one 4 KiB page. */
+	q->prp_pool = dma_alloc_coherent(dev, nr_slots * AIOS_PRP_LIST_BYTES,
+					 &q->prp_pool_dma, GFP_KERNEL);
+	q->slots = kcalloc(nr_slots, sizeof(*q->slots), GFP_KERNEL);
+	q->seg_pool = kcalloc(nr_slots * AIOS_MAX_SEGS, sizeof(*q->seg_pool), GFP_KERNEL);
+	q->slot_map = bitmap_zalloc(nr_slots, GFP_KERNEL);
+	if (!q->sqes || !q->cqes || !q->prp_pool || !q->slots || !q->seg_pool || !q->slot_map) {
+		aios_queue_free(q);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr_slots; i++) {
+		q->slots[i].prp_list = q->prp_pool + i * AIOS_PRP_LIST_BYTES;
+		q->slots[i].prp_dma = q->prp_pool_dma + i * AIOS_PRP_LIST_BYTES;
+		q->slots[i].segs = q->seg_pool + i * AIOS_MAX_SEGS;
+	}
+	q->sq_db = aios_doorbell(ctrl, qid, false);
+	q->cq_db = aios_doorbell(ctrl, qid, true);
+	aios_queue_reset_rings(q);
+	return 0;
+}
+
+void aios_queue_free(struct aios_queue *q)
+{
+	struct device *dev = q->ctrl->dev;
+
+	if (q->sqes)
+		dma_free_coherent(dev, q->depth * sizeof(*q->sqes), q->sqes, q->sq_dma);
+	if (q->cqes)
+		dma_free_coherent(dev, q->depth * sizeof(*q->cqes), q->cqes, q->cq_dma);
+	if (q->prp_pool)
+		dma_free_coherent(dev, (q->depth - 1) * AIOS_PRP_LIST_BYTES,
+				  q->prp_pool, q->prp_pool_dma);
+	kfree(q->slots);
+	kfree(q->seg_pool);
+	bitmap_free(q->slot_map);
+	q->sqes = NULL;
+	q->cqes = NULL;
+	q->prp_pool = NULL;
+	q->slots = NULL;
+	q->seg_pool = NULL;
+	q->slot_map = NULL;
+}
+
+/* A freshly created queue starts at entry 0 with phase 1 (spec 4.6). */
+void aios_queue_reset_rings(struct aios_queue *q)
+{
+	q->sq_tail = 0;
+	q->cq_head = 0;
+	q->cq_phase = 1;
+	memset(q->cqes, 0, q->depth * sizeof(*q->cqes));
+}
+
+static struct aios_slot *aios_slot_try_get(struct aios_queue *q)
+{
+	unsigned int nr_slots = q->depth - 1, cid;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->sq_lock, flags);
+	cid = find_first_zero_bit(q->slot_map, nr_slots);
+	if (cid < nr_slots)
+		__set_bit(cid, q->slot_map);
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+	if (cid >= nr_slots)
+		return NULL;
+	atomic_inc(&q->inflight);
+	return &q->slots[cid];
+}
+
+/*
+ * A full queue makes the submitter wait for a slot rather than fail; a dead
+ * controller wakes every waiter with no slot.
+ */
+struct aios_slot *aios_slot_get(struct aios_queue *q, bool can_wait)
+{
+	struct aios_slot *slot;
+
+	if (unlikely(READ_ONCE(q->ctrl->dead)))
+		return NULL;
+	slot = aios_slot_try_get(q);
+	if (slot || !can_wait)
+		return slot;
+	q->nr_slot_waits++;
+	wait_event(q->slot_wait, (slot = aios_slot_try_get(q)) || READ_ONCE(q->ctrl->dead));
+	if (slot && unlikely(READ_ONCE(q->ctrl->dead))) {
+		aios_slot_put(q, slot);
+		return NULL;
+	}
+	return slot;
+}
+
+void aios_slot_put(struct aios_queue *q, struct aios_slot *slot)
+{
+	unsigned long flags;
+
+	slot->done = NULL;
+	slot->owner = NULL;
+	slot->chained = 0;
+	WRITE_ONCE(slot->seq, slot->seq + 1);
+	spin_lock_irqsave(&q->sq_lock, flags);
+	WARN_ON_ONCE(!__test_and_clear_bit(aios_slot_cid(q, slot), q->slot_map));
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+	atomic_dec(&q->inflight);
+	if (wq_has_sleeper(&q->slot_wait))
+		wake_up(&q->slot_wait);
+}
+
+/*
+ * Copies @cmd into the ring under the slot's command id and rings the
+ * doorbell.  @cmd is usually &slot->cmd; a flush sent ahead of the slot's
+ * own write passes its own.
+ */
+void aios_queue_submit_cmd(struct aios_queue *q, struct aios_slot *slot,
+			   const struct nvme_command *cmd)
+{
+	struct nvme_command *sqe;
+	unsigned long flags;
+
+	slot->start_ns = ktime_get_ns();
+	spin_lock_irqsave(&q->sq_lock, flags);
+	sqe = &q->sqes[q->sq_tail];
+	memcpy(sqe, cmd, sizeof(*cmd));
+	sqe->common.command_id = aios_slot_cid(q, slot);
+	if (++q->sq_tail == q->depth)
+		q->sq_tail = 0;
+	/* writel orders the ring write above before the doorbell. */
+	writel(q->sq_tail, q->sq_db);
+	q->nr_submitted++;
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+}
+
+struct aios_cqe_copy {
+	u16 cid;
+	u16 status;
+	u64 result;
+};
+
+static void aios_end_one(struct aios_queue *q, const struct aios_cqe_copy *c)
+{
+	struct aios_slot *slot;
+
+	if (unlikely(c->cid >= q->depth - 1 || !test_bit(c->cid, q->slot_map))) {
+		dev_warn_ratelimited(q->ctrl->dev, "queue %u: completion for unknown command %u\n",
+				     q->qid, c->cid);
+		return;
+	}
+	slot = &q->slots[c->cid];
+	if (WARN_ON_ONCE(!slot->done))
+		return;
+	slot->done(q, slot, c->status, c->result);
+}
+
+/*
+ * Copies out the completions that are there, returns the ring entries to the
+ * controller, and only then ends the commands, unlocked: an ending may submit
+ * again (a flush chains its write) or take other locks.  Returns how many
+ * commands it ended.
+ */
+int aios_queue_reap(struct aios_queue *q)
+{
+	struct aios_cqe_copy done[AIOS_REAP_BATCH];
+	int n, i, total = 0;
+	unsigned long flags;
+
+	do {
+		n = 0;
+		spin_lock_irqsave(&q->cq_lock, flags);
+		while (n < AIOS_REAP_BATCH) {
+			struct nvme_completion *cqe = &q->cqes[q->cq_head];
+			u16 status = le16_to_cpu(READ_ONCE(cqe->status));
+
+			if ((status & 1) != q->cq_phase)
+				break;
+			/* The rest of the entry is valid only once the phase is. */
+			dma_rmb();
+			done[n].cid = cqe->command_id;
+			done[n].status = status >> 1;
+			done[n].result = le64_to_cpu(cqe->result.u64);
+			n++;
+			if (++q->cq_head == q->depth) {
+				q->cq_head = 0;
+				q->cq_phase ^= 1;
+			}
+		}
+		if (n)
+			writel(q->cq_head, q->cq_db);
+		spin_unlock_irqrestore(&q->cq_lock, flags);
+		for (i = 0; i < n; i++)
+			aios_end_one(q, &done[i]);
+		total += n;
+	} while (n == AIOS_REAP_BATCH);
+	return total;
+}
+
+/*
+ * Vectors are never shared, and a poller may have reaped what raised this
+ * interrupt, so an empty queue here is normal: always claim the interrupt.
+ */
+irqreturn_t aios_queue_irq(int irq, void *data)
+{
+	struct aios_queue *q = data;
+
+	q->nr_irq_completed += aios_queue_reap(q);
+	return IRQ_HANDLED;
+}
+
+/*
+ * Ends every command still in a slot with "aborted by host".  Only for a
+ * controller that is disabled or gone, whose interrupts are quiet: nothing
+ * can complete these commands any more, and nothing may DMA into them.
+ */
+void aios_queue_cancel_all(struct aios_queue *q)
+{
+	struct aios_cqe_copy c = { .status = NVME_SC_HOST_ABORTED_CMD | AIOS_STATUS_DNR };
+	unsigned int nr_slots = q->depth - 1;
+
+	if (!q->slot_map)
+		return;
+	for_each_set_bit(c.cid, q->slot_map, nr_slots) {
+		struct aios_slot *slot = &q->slots[c.cid];
+
+		/* A chained write must not be started now: end the whole slot. */
+		slot->chained = 0;
+		aios_end_one(q, &c);
+	}
+}
+
+/*
+ * Building a command's data pointer: aios_prp_start(), aios_prp_add() for
+ * each segment, aios_prp_finish().  Segments are mapped for DMA and
+ * described with PRPs (spec 4.3): the first entry may start anywhere in a
+ * page, every later one on a page boundary, which the queue's virt_boundary
+ * guarantees for bios and whole pages guarantee for lbios.  On an error the
+ * caller unmaps with aios_slot_unmap().
+ */
+void aios_prp_start(struct aios_slot *slot, enum dma_data_direction dir)
+{
+	slot->nr_segs = 0;
+	slot->nr_prps = 0;
+	slot->dma_dir = dir;
+	slot->cmd.common.dptr.prp1 = 0;
+	slot->cmd.common.dptr.prp2 = 0;
+}
+
+int aios_prp_add(struct aios_queue *q, struct aios_slot *slot, struct page *page,
+		 unsigned int off, unsigned int len)
+{
+	const u64 mask = AIOS_NVME_PAGE_SIZE - 1;
+	struct aios_dma_seg *prev = slot->nr_segs ? &slot->segs[slot->nr_segs - 1] : NULL;
+	dma_addr_t addr;
+	u64 pos, end;
+
+	if (WARN_ON_ONCE(slot->nr_segs == AIOS_MAX_SEGS))
+		return -EINVAL;
+	addr = dma_map_page(q->ctrl->dev, page, off, len, slot->dma_dir);
+	if (dma_mapping_error(q->ctrl->dev, addr))
+		return -ENOMEM;
+	slot->segs[slot->nr_segs].addr = addr;
+	slot->segs[slot->nr_segs].len = len;
+	slot->nr_segs++;
+	/* Interior boundaries must fall on controller pages. */
+	if (WARN_ON_ONCE(prev && (((prev->addr + prev->len) & mask) || (addr & mask))))
+		return -EINVAL;
+	end = addr + len;
+	for (pos = addr; pos < end; pos = (pos | mask) + 1) {
+		unsigned int n = slot->nr_prps;
+
+		if (n == 0) {
+			slot->cmd.common.dptr.prp1 = cpu_to_le64(pos);
+		} else {
+			if (WARN_ON_ONCE(n > AIOS_PRP_LIST_ENTRIES))
+				return -EINVAL;
+			/* Entries 1.. go to the list; with just two, PRP2 holds entry 1. */
+			slot->prp_list[n - 1] = cpu_to_le64(pos);
+			if (n == 1)
+				slot->cmd.common.dptr.prp2 = cpu_to_le64(pos);
+		}
+		slot->nr_prps = n + 1;
+	}
+	return 0;
+}
+
+void aios_prp_finish(struct aios_slot *slot)
+{
+	if (slot->nr_prps > 2)
+		slot->cmd.common.dptr.prp2 = cpu_to_le64(slot->prp_dma);
+}
+
+void aios_slot_unmap(struct aios_queue *q, struct aios_slot *slot)
+{
+	unsigned int i;
+
+	for (i = 0; i < slot->nr_segs; i++)
+		dma_unmap_page(q->ctrl->dev, slot->segs[i].addr, slot->segs[i].len,
+			       slot->dma_dir);
+	slot->nr_segs = 0;
+}
