@@ -11,9 +11,11 @@
 #define _AIOSNVME_H
 
 #include <linux/blkdev.h>
+#include <linux/kref.h>
 #include <linux/nvme.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/wait.h>
 
 #define AIOS_NVME_PAGE_SHIFT	12
@@ -100,8 +102,13 @@ struct aios_queue {
 	u64 nr_slot_waits;
 };
 
+/*
+ * Lives as long as its gendisk (freed by ->free_disk), so that a filesystem
+ * still holding the disk open after the controller went away finds a
+ * namespace whose controller is marked dead, not freed memory.
+ */
 struct aios_ns {
-	struct aios_ctrl *ctrl;
+	struct aios_ctrl *ctrl;		/* holds a reference */
 	struct list_head node;
 	u32 nsid;
 	u8 lba_shift;
@@ -110,6 +117,8 @@ struct aios_ns {
 };
 
 struct aios_ctrl {
+	struct kref ref;		/* the PCI binding and each namespace */
+	struct srcu_struct srcu;	/* lbio submitters, against teardown */
 	struct pci_dev *pdev;
 	struct device *dev;		/* &pdev->dev */
 	int instance;
@@ -172,6 +181,18 @@ int aios_prp_add(struct aios_queue *q, struct aios_slot *slot, struct page *page
 		 unsigned int off, unsigned int len);
 void aios_prp_finish(struct aios_slot *slot);
 void aios_slot_unmap(struct aios_queue *q, struct aios_slot *slot);
+void aios_queue_submit_flush_first(struct aios_queue *q, struct aios_slot *slot, u32 nsid);
+void aios_queue_spin(struct aios_queue *q, bool (*done)(void *arg), void *arg);
+u64 aios_queue_spin_budget(struct aios_queue *q);
+void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot);
+unsigned int aios_cpu_queue_index(struct aios_ctrl *ctrl);
+
+/* lbio.c */
+void aios_lbio_exit(void);
+
+/* selftest.c */
+void aios_selftest_init(void);
+void aios_selftest_exit(void);
 
 /* ctrl.c */
 int aios_ctrl_enable(struct aios_ctrl *ctrl);
@@ -180,7 +201,8 @@ int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
 		    unsigned int len, u32 *result);
 int aios_ctrl_identify(struct aios_ctrl *ctrl);
 int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl);
-void aios_ctrl_delete_io_queues(struct aios_ctrl *ctrl);
+void aios_ctrl_put(struct aios_ctrl *ctrl);
+void aios_ctrl_free_irqs(struct aios_ctrl *ctrl);
 
 /* disk.c */
 extern const struct block_device_operations aios_disk_fops;
@@ -191,10 +213,5 @@ void aios_ns_remove_all(struct aios_ctrl *ctrl);
 extern unsigned int aios_io_depth;
 extern unsigned int aios_poll_max_us;
 extern unsigned int aios_poll_queues;
-
-static inline struct aios_queue *aios_cpu_queue(struct aios_ctrl *ctrl)
-{
-	return &ctrl->ioq[ctrl->cpu_to_queue[raw_smp_processor_id()]];
-}
 
 #endif /* _AIOSNVME_H */

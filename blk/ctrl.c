@@ -386,23 +386,14 @@ int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl)
 }
 
 /*
- * Deletes the I/O queues on the controller (unless it is dead) and frees
- * their interrupts; the queue memory stays until nothing can DMA into it.
+ * Frees the I/O queues' interrupts; the queues themselves go with the
+ * controller's disable, and their memory once nothing can DMA into it.
  */
-void aios_ctrl_delete_io_queues(struct aios_ctrl *ctrl)
+void aios_ctrl_free_irqs(struct aios_ctrl *ctrl)
 {
 	int i;
 
-	if (!ctrl->ioq)
-		return;
-	for (i = 0; i < ctrl->nr_queues; i++) {
-		struct aios_queue *q = &ctrl->ioq[i];
-
-		if (q->live && !ctrl->dead)
-			aios_delete_queue_pair(ctrl, q);
-		q->live = false;
-	}
-	for (i = 0; i < ctrl->nr_io; i++) {
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++) {
 		struct aios_queue *q = &ctrl->ioq[i];
 
 		if (q->has_irq)

@@ -38,27 +38,10 @@ static blk_status_t aios_blk_status(u16 status)
 	}
 }
 
-/* Folds a small command's round trip into the queue's EWMA (weight 1/8). */
-static void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot)
-{
-	u64 rtt = ktime_get_ns() - slot->start_ns;
-	u64 old = READ_ONCE(q->rtt_ewma_ns);
-
-	WRITE_ONCE(q->rtt_ewma_ns, old ? old - (old >> 3) + (rtt >> 3) : rtt);
-}
-
 static void aios_bio_done(struct aios_queue *q, struct aios_slot *slot, u16 status, u64 result)
 {
 	struct bio *bio = slot->owner;
 
-	if (slot->chained) {
-		/* The flush before a PREFLUSH write is done: now the write. */
-		slot->chained = 0;
-		if (!AIOS_STATUS_CODE(status)) {
-			aios_queue_submit(q, slot);
-			return;
-		}
-	}
 	aios_slot_unmap(q, slot);
 	if ((bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE) &&
 	    bio->bi_iter.bi_size <= 16384)
@@ -148,9 +131,6 @@ static blk_status_t aios_bio_setup(struct aios_ns *ns, struct aios_queue *q,
 		if (aios_bio_map(q, slot, bio))
 			return BLK_STS_RESOURCE;
 		aios_setup_rw(ns, c, bio);
-		/* Data behind a PREFLUSH goes after a Flush, chained on completion. */
-		if (bio->bi_opf & REQ_PREFLUSH)
-			slot->chained = 1;
 		return BLK_STS_OK;
 	case REQ_OP_FLUSH:
 flush:
@@ -168,48 +148,6 @@ flush:
 	}
 }
 
-/* Sends the Flush of a chained PREFLUSH write; the write stays in the slot. */
-static void aios_submit_flush_first(struct aios_ns *ns, struct aios_queue *q,
-				    struct aios_slot *slot)
-{
-	struct nvme_command flush = { };
-
-	flush.common.opcode = nvme_cmd_flush;
-	flush.common.nsid = cpu_to_le32(ns->nsid);
-	aios_queue_submit_cmd(q, slot, &flush);
-}
-
-/*
- * Spins on the queue for a synchronous command when the device answers
- * faster than a sleep and a wake-up would cost: bounded by the module
- * parameter and by twice the recent round trip.
- */
-static bool aios_should_spin(struct aios_queue *q, struct bio *bio)
-{
-	if (!aios_poll_max_us || !(bio->bi_opf & REQ_SYNC) || (bio->bi_opf & REQ_POLLED))
-		return false;
-	if (!preemptible())
-		return false;
-	return READ_ONCE(q->rtt_ewma_ns) < (u64)aios_poll_max_us * NSEC_PER_USEC;
-}
-
-static void aios_spin(struct aios_queue *q, struct aios_slot *slot, unsigned int seq)
-{
-	u64 ewma = READ_ONCE(q->rtt_ewma_ns);
-	u64 budget = (u64)aios_poll_max_us * NSEC_PER_USEC;
-	u64 start = ktime_get_ns();
-
-	if (ewma)
-		budget = min(budget, 2 * ewma + 10 * NSEC_PER_USEC);
-	while (READ_ONCE(slot->seq) == seq) {
-		q->nr_poll_completed += aios_queue_reap(q);
-		if (READ_ONCE(slot->seq) != seq || need_resched() ||
-		    ktime_get_ns() - start > budget)
-			break;
-		cpu_relax();
-	}
-}
-
 /*
  * The submitting CPU's queue; polled bios go to a queue without interrupt,
  * where only their poller ends them (6.1 frees polled bios into a per-CPU
@@ -217,11 +155,22 @@ static void aios_spin(struct aios_queue *q, struct aios_slot *slot, unsigned int
  */
 static unsigned int aios_bio_queue(struct aios_ctrl *ctrl, struct bio *bio)
 {
-	unsigned int cpu = raw_smp_processor_id();
-
 	if ((bio->bi_opf & REQ_POLLED) && ctrl->nr_poll)
-		return ctrl->nr_io + cpu % ctrl->nr_poll;
-	return ctrl->cpu_to_queue[cpu];
+		return ctrl->nr_io + raw_smp_processor_id() % ctrl->nr_poll;
+	return aios_cpu_queue_index(ctrl);
+}
+
+/* A slot and its sequence number at submission: it moves on when the command ends. */
+struct aios_slot_seq {
+	struct aios_slot *slot;
+	unsigned int seq;
+};
+
+static bool aios_slot_moved_on(void *arg)
+{
+	struct aios_slot_seq *ss = arg;
+
+	return READ_ONCE(ss->slot->seq) != ss->seq;
 }
 
 static void aios_submit_bio(struct bio *bio)
@@ -230,7 +179,8 @@ static void aios_submit_bio(struct bio *bio)
 	struct aios_ctrl *ctrl = ns->ctrl;
 	struct aios_queue *q;
 	struct aios_slot *slot;
-	unsigned int seq, qidx;
+	struct aios_slot_seq ss;
+	unsigned int qidx;
 	blk_status_t st;
 	bool spin;
 
@@ -260,14 +210,20 @@ static void aios_submit_bio(struct bio *bio)
 	}
 	if (bio->bi_opf & REQ_POLLED)
 		bio->bi_cookie = qidx;
-	spin = aios_should_spin(q, bio);
-	seq = READ_ONCE(slot->seq);
-	if (slot->chained)
-		aios_submit_flush_first(ns, q, slot);
+	/*
+	 * A synchronous submitter (pread on O_DIRECT, fsync's waits) will
+	 * sleep as soon as we return: spin here instead while the device is
+	 * quick, so that nobody sleeps and nobody has to be woken.
+	 */
+	spin = (bio->bi_opf & REQ_SYNC) && !(bio->bi_opf & REQ_POLLED);
+	ss.slot = slot;
+	ss.seq = READ_ONCE(slot->seq);
+	if ((bio->bi_opf & REQ_PREFLUSH) && bio_op(bio) == REQ_OP_WRITE && bio->bi_iter.bi_size)
+		aios_queue_submit_flush_first(q, slot, ns->nsid);
 	else
 		aios_queue_submit(q, slot);
 	if (spin)
-		aios_spin(q, slot, seq);
+		aios_queue_spin(q, aios_slot_moved_on, &ss);
 }
 
 static int aios_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned int flags)
@@ -286,10 +242,20 @@ static int aios_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned in
 	return found;
 }
 
+/* The last reference to the disk is gone: so is every user of the namespace. */
+static void aios_free_disk(struct gendisk *disk)
+{
+	struct aios_ns *ns = disk->private_data;
+
+	aios_ctrl_put(ns->ctrl);
+	kfree(ns);
+}
+
 const struct block_device_operations aios_disk_fops = {
 	.owner		= THIS_MODULE,
 	.submit_bio	= aios_submit_bio,
 	.poll_bio	= aios_poll_bio,
+	.free_disk	= aios_free_disk,
 };
 
 static int aios_ns_add(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
@@ -335,23 +301,25 @@ static int aios_ns_add(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 	ns->disk = aios_alloc_disk(&lim, dev_to_node(ctrl->dev));
 	if (IS_ERR(ns->disk)) {
 		err = PTR_ERR(ns->disk);
-		goto free_ns;
+		kfree(ns);
+		goto fail;
 	}
+	/* From here on, put_disk() frees ns and drops this reference. */
+	kref_get(&ctrl->ref);
 	ns->disk->fops = &aios_disk_fops;
 	ns->disk->private_data = ns;
 	ns->disk->minors = 0;
 	snprintf(ns->disk->disk_name, DISK_NAME_LEN, "aiosnvme%dn%u", ctrl->instance, nsid);
 	set_capacity(ns->disk, ns->nr_lbas << (ds - SECTOR_SHIFT));
 	err = device_add_disk(ctrl->dev, ns->disk, NULL);
-	if (err)
-		goto put_disk;
+	if (err) {
+		put_disk(ns->disk);
+		goto fail;
+	}
 	list_add_tail(&ns->node, &ctrl->namespaces);
 	return 0;
 
-put_disk:
-	put_disk(ns->disk);
-free_ns:
-	kfree(ns);
+fail:
 	dev_err(ctrl->dev, "namespace %u: cannot add its disk: %d\n", nsid, err);
 	return err;
 }
@@ -411,9 +379,8 @@ void aios_ns_remove_all(struct aios_ctrl *ctrl)
 	struct aios_ns *ns, *next;
 
 	list_for_each_entry_safe(ns, next, &ctrl->namespaces, node) {
+		list_del(&ns->node);
 		del_gendisk(ns->disk);
 		put_disk(ns->disk);
-		list_del(&ns->node);
-		kfree(ns);
 	}
 }

@@ -92,17 +92,18 @@ static void aios_ctrl_mark_dead(struct aios_ctrl *ctrl)
 static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 {
 	struct pci_dev *pdev = ctrl->pdev;
-	bool present;
 	int i;
 
-	aios_ns_remove_all(ctrl);
-	aios_ctrl_drain(ctrl);
-	present = aios_ctrl_present(ctrl);
-	if (!present)
+	/* A controller that is gone frees no slot: fail their waiters now. */
+	if (!aios_ctrl_present(ctrl))
 		aios_ctrl_mark_dead(ctrl);
-	aios_ctrl_delete_io_queues(ctrl);
+	aios_ns_remove_all(ctrl);
 	aios_ctrl_mark_dead(ctrl);
-	if (present && ctrl->admin.live)
+	synchronize_srcu(&ctrl->srcu);
+	aios_ctrl_drain(ctrl);
+	aios_ctrl_free_irqs(ctrl);
+	/* Disabling the controller deletes its queues and stops all DMA. */
+	if (aios_ctrl_present(ctrl) && ctrl->admin.live)
 		aios_ctrl_disable(ctrl, true);
 	ctrl->admin.live = false;
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
@@ -121,7 +122,7 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	pci_disable_device(pdev);
 }
 
-/* Maps BAR0 and reads what the rest of bring-up needs from CAP. */
+/* Maps BAR0 and reads what the rest of bring-up needs from CAP; undoes itself on error. */
 static int aios_ctrl_map(struct aios_ctrl *ctrl)
 {
 	struct pci_dev *pdev = ctrl->pdev;
@@ -136,18 +137,25 @@ static int aios_ctrl_map(struct aios_ctrl *ctrl)
 		return -ENOMEM;
 	}
 	ctrl->cap = lo_hi_readq(ctrl->bar + NVME_REG_CAP);
+	err = -ENODEV;
 	if (ctrl->cap == ~0ULL) {
 		dev_err(ctrl->dev, "controller does not answer (CAP reads all ones)\n");
-		return -ENODEV;
+		goto unmap;
 	}
 	if (NVME_CAP_MPSMIN(ctrl->cap) > 0) {
 		dev_err(ctrl->dev, "controller needs pages of at least %u bytes; only 4096 is supported\n",
 			1U << (12 + NVME_CAP_MPSMIN(ctrl->cap)));
-		return -ENODEV;
+		goto unmap;
 	}
 	ctrl->db_stride = 4U << NVME_CAP_STRIDE(ctrl->cap);
 	ctrl->ready_timeout = (NVME_CAP_TIMEOUT(ctrl->cap) + 1) * HZ / 2;
 	return 0;
+
+unmap:
+	pci_iounmap(ctrl->pdev, ctrl->bar);
+	ctrl->bar = NULL;
+	pci_release_mem_regions(ctrl->pdev);
+	return err;
 }
 
 /*
@@ -196,6 +204,21 @@ static int aios_ctrl_start(struct aios_ctrl *ctrl)
 	return aios_ns_scan(ctrl);
 }
 
+static void aios_ctrl_release(struct kref *ref)
+{
+	struct aios_ctrl *ctrl = container_of(ref, struct aios_ctrl, ref);
+
+	cleanup_srcu_struct(&ctrl->srcu);
+	if (ctrl->instance >= 0)
+		ida_free(&aios_instance_ida, ctrl->instance);
+	kfree(ctrl);
+}
+
+void aios_ctrl_put(struct aios_ctrl *ctrl)
+{
+	kref_put(&ctrl->ref, aios_ctrl_release);
+}
+
 static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct aios_ctrl *ctrl;
@@ -208,6 +231,13 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ctrl = kzalloc(sizeof(*ctrl), GFP_KERNEL);
 	if (!ctrl)
 		return -ENOMEM;
+	err = init_srcu_struct(&ctrl->srcu);
+	if (err) {
+		kfree(ctrl);
+		return err;
+	}
+	/* From here on, aios_ctrl_put() frees what there is. */
+	kref_init(&ctrl->ref);
 	ctrl->pdev = pdev;
 	ctrl->dev = &pdev->dev;
 	INIT_LIST_HEAD(&ctrl->namespaces);
@@ -215,44 +245,35 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ctrl->instance = ida_alloc(&aios_instance_ida, GFP_KERNEL);
 	if (ctrl->instance < 0) {
 		err = ctrl->instance;
-		goto free;
+		goto put;
 	}
 	err = pci_enable_device_mem(pdev);
 	if (err)
-		goto free_ida;
+		goto put;
 	pci_set_master(pdev);
 	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (err)
 		err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
-	if (err)
-		goto disable;
-	err = aios_ctrl_map(ctrl);
-	if (err)
-		goto teardown;
+	if (!err)
+		err = aios_ctrl_map(ctrl);
+	if (err) {
+		pci_disable_device(pdev);
+		goto put;
+	}
 	err = aios_ctrl_alloc_vectors(ctrl);
-	if (err)
-		goto teardown;
-	err = aios_ctrl_start(ctrl);
-	if (err)
-		goto teardown;
+	if (!err)
+		err = aios_ctrl_start(ctrl);
+	if (err) {
+		aios_ctrl_teardown(ctrl);
+		goto put;
+	}
 	pci_set_drvdata(pdev, ctrl);
 	dev_info(&pdev->dev, "aiosnvme%d ready\n", ctrl->instance);
 	return 0;
 
-teardown:
-	/* aios_ctrl_teardown() also releases what aios_ctrl_map() took. */
-	if (ctrl->bar) {
-		aios_ctrl_teardown(ctrl);
-		goto free_ida;
-	}
-	pci_release_mem_regions(pdev);
-disable:
-	pci_disable_device(pdev);
-free_ida:
-	ida_free(&aios_instance_ida, ctrl->instance);
-free:
-	kfree(ctrl);
+put:
 	dev_err(&pdev->dev, "cannot bring the controller up: %d\n", err);
+	aios_ctrl_put(ctrl);
 	return err;
 }
 
@@ -261,8 +282,7 @@ static void aios_nvme_remove(struct pci_dev *pdev)
 	struct aios_ctrl *ctrl = pci_get_drvdata(pdev);
 
 	aios_ctrl_teardown(ctrl);
-	ida_free(&aios_instance_ida, ctrl->instance);
-	kfree(ctrl);
+	aios_ctrl_put(ctrl);
 	dev_info(&pdev->dev, "released\n");
 }
 
@@ -364,13 +384,18 @@ int aios_nvme_init(void)
 {
 	int err = pci_register_driver(&aios_nvme_driver);
 
-	if (err)
+	if (err) {
 		pr_err("cannot register the PCI driver: %d\n", err);
-	return err;
+		return err;
+	}
+	aios_selftest_init();
+	return 0;
 }
 
 void aios_nvme_exit(void)
 {
+	aios_selftest_exit();
 	pci_unregister_driver(&aios_nvme_driver);
+	aios_lbio_exit();
 	ida_destroy(&aios_instance_ida);
 }

@@ -182,7 +182,79 @@ static void aios_end_one(struct aios_queue *q, const struct aios_cqe_copy *c)
 	slot = &q->slots[c->cid];
 	if (WARN_ON_ONCE(!slot->done))
 		return;
+	if (slot->chained) {
+		/* The Flush ahead of a PREFLUSH write is done: now the write. */
+		slot->chained = 0;
+		if (!AIOS_STATUS_CODE(c->status)) {
+			aios_queue_submit(q, slot);
+			return;
+		}
+	}
 	slot->done(q, slot, c->status, c->result);
+}
+
+/*
+ * Sends a Flush in the slot's name; the data command stays in slot->cmd
+ * and goes out when the Flush completes (aios_end_one).  That is how a
+ * PREFLUSH write is ordered, with no block-layer flush machinery.
+ */
+void aios_queue_submit_flush_first(struct aios_queue *q, struct aios_slot *slot, u32 nsid)
+{
+	struct nvme_command flush = { };
+
+	flush.common.opcode = nvme_cmd_flush;
+	flush.common.nsid = cpu_to_le32(nsid);
+	slot->chained = 1;
+	aios_queue_submit_cmd(q, slot, &flush);
+}
+
+/* Folds a small command's round trip into the queue's EWMA (weight 1/8). */
+void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot)
+{
+	u64 rtt = ktime_get_ns() - slot->start_ns;
+	u64 old = READ_ONCE(q->rtt_ewma_ns);
+
+	WRITE_ONCE(q->rtt_ewma_ns, old ? old - (old >> 3) + (rtt >> 3) : rtt);
+}
+
+/*
+ * How long a synchronous waiter may spin on this queue before it sleeps:
+ * zero unless the device has lately answered faster than poll_max_us, and
+ * then about twice its recent round trip.
+ */
+u64 aios_queue_spin_budget(struct aios_queue *q)
+{
+	u64 max = (u64)aios_poll_max_us * NSEC_PER_USEC;
+	u64 ewma = READ_ONCE(q->rtt_ewma_ns);
+
+	if (!max || ewma >= max || !preemptible())
+		return 0;
+	return ewma ? min(max, 2 * ewma + 10 * NSEC_PER_USEC) : max;
+}
+
+/*
+ * Reaps the queue until done(arg) or the budget runs out; the interrupt
+ * may reap first, which ends the spin just as well.
+ */
+void aios_queue_spin(struct aios_queue *q, bool (*done)(void *arg), void *arg)
+{
+	u64 budget = aios_queue_spin_budget(q);
+	u64 start = ktime_get_ns();
+
+	if (!budget)
+		return;
+	while (!done(arg)) {
+		q->nr_poll_completed += aios_queue_reap(q);
+		if (done(arg) || need_resched() || ktime_get_ns() - start > budget)
+			break;
+		cpu_relax();
+	}
+}
+
+/* The queue of the submitting CPU. */
+unsigned int aios_cpu_queue_index(struct aios_ctrl *ctrl)
+{
+	return ctrl->cpu_to_queue[raw_smp_processor_id()];
 }
 
 /*

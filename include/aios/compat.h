@@ -134,4 +134,36 @@ static inline void aios_inode_set_times(struct inode *inode, struct timespec64 a
 #define aios_file_splice_read generic_file_splice_read
 #endif
 
+/* An exclusively opened block device: 6.9 hands out a struct file for it. */
+struct aios_bdev_handle {
+	struct block_device *bdev;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	struct file *file;
+#endif
+};
+
+static inline int aios_bdev_open(const char *path, void *holder, struct aios_bdev_handle *h)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	h->file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, holder, NULL);
+	if (IS_ERR(h->file))
+		return PTR_ERR(h->file);
+	h->bdev = file_bdev(h->file);
+#else
+	h->bdev = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL, holder);
+	if (IS_ERR(h->bdev))
+		return PTR_ERR(h->bdev);
+#endif
+	return 0;
+}
+
+static inline void aios_bdev_close(struct aios_bdev_handle *h)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	fput(h->file);
+#else
+	blkdev_put(h->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+#endif
+}
+
 #endif /* _AIOS_COMPAT_H */

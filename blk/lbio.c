@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lbio: aiosfs's way to the device (see include/aios/lbio.h).  On aiosnvme
+ * an lbio goes straight into a command slot; anywhere else a bio carries it.
+ */
+#define pr_fmt(fmt) "aiosnvme: " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <aios/lbio.h>
+#include "aiosnvme.h"
+
+struct aios_lbio_dev {
+	struct block_device *bdev;
+	struct aios_ns *ns;		/* NULL: the bio fallback */
+};
+
+struct aios_lbio_dev *aios_lbio_dev_get(struct block_device *bdev)
+{
+	struct aios_lbio_dev *dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	dev->bdev = bdev;
+	/*
+	 * The holder keeps the bdev open, so the disk and its namespace live
+	 * at least as long as this handle.
+	 */
+	if (bdev->bd_disk->fops == &aios_disk_fops)
+		dev->ns = bdev->bd_disk->private_data;
+	return dev;
+}
+
+void aios_lbio_dev_put(struct aios_lbio_dev *dev)
+{
+	kfree(dev);
+}
+
+bool aios_lbio_dev_direct(const struct aios_lbio_dev *dev)
+{
+	return dev->ns;
+}
+
+void aios_lbio_init(struct aios_lbio *lbio, struct aios_lbio_dev *dev, sector_t sector,
+		    unsigned int flags)
+{
+	lbio->dev = dev;
+	lbio->sector = sector;
+	lbio->flags = flags;
+	lbio->nr_pages = 0;
+	lbio->end_io = NULL;
+	lbio->private = NULL;
+	lbio->error = 0;
+	lbio->done = false;
+	lbio->qidx = 0;
+	init_completion(&lbio->wait);
+}
+
+int aios_lbio_add_page(struct aios_lbio *lbio, struct page *page)
+{
+	if (lbio->nr_pages == AIOS_LBIO_MAX_PAGES)
+		return -E2BIG;
+	lbio->pages[lbio->nr_pages++] = page;
+	return 0;
+}
+
+/* Ends an lbio, once, from whichever context finished it. */
+static void aios_lbio_complete(struct aios_lbio *lbio, int error)
+{
+	lbio->error = error;
+	if (lbio->end_io) {
+		lbio->end_io(lbio);
+		return;
+	}
+	/* Pairs with the spinner's smp_load_acquire(). */
+	smp_store_release(&lbio->done, true);
+	complete(&lbio->wait);
+}
+
+static void aios_lbio_bio_end(struct bio *bio)
+{
+	struct aios_lbio *lbio = bio->bi_private;
+	int error = blk_status_to_errno(bio->bi_status);
+
+	bio_put(bio);
+	aios_lbio_complete(lbio, error);
+}
+
+static void aios_lbio_submit_bio(struct aios_lbio *lbio)
+{
+	blk_opf_t opf = (lbio->flags & AIOS_LBIO_WRITE) ? REQ_OP_WRITE : REQ_OP_READ;
+	struct bio *bio;
+	unsigned int i;
+
+	if (lbio->flags & AIOS_LBIO_FUA)
+		opf |= REQ_FUA;
+	if (lbio->flags & AIOS_LBIO_PREFLUSH)
+		opf |= REQ_PREFLUSH;
+	/* With a mempool behind it, a GFP_NOIO bio allocation cannot fail. */
+	bio = bio_alloc(lbio->dev->bdev, lbio->nr_pages, opf | REQ_SYNC, GFP_NOIO);
+	bio->bi_iter.bi_sector = lbio->sector;
+	bio->bi_private = lbio;
+	bio->bi_end_io = aios_lbio_bio_end;
+	for (i = 0; i < lbio->nr_pages; i++)
+		__bio_add_page(bio, lbio->pages[i], PAGE_SIZE, 0);
+	submit_bio(bio);
+}
+
+static void aios_lbio_slot_done(struct aios_queue *q, struct aios_slot *slot, u16 status,
+				u64 result)
+{
+	struct aios_lbio *lbio = slot->owner;
+
+	aios_slot_unmap(q, slot);
+	if (lbio->nr_pages <= 4)
+		aios_note_rtt(q, slot);
+	aios_slot_put(q, slot);
+	if (unlikely(AIOS_STATUS_CODE(status)))
+		pr_err_ratelimited("%pg: lbio %s of %u pages at sector %llu failed: NVMe status %#x\n",
+				   lbio->dev->bdev, (lbio->flags & AIOS_LBIO_WRITE) ? "write" : "read",
+				   lbio->nr_pages, (unsigned long long)lbio->sector, status);
+	aios_lbio_complete(lbio, AIOS_STATUS_CODE(status) ? -EIO : 0);
+}
+
+/* Fills a slot with the lbio's read or write; 0 or a negative errno. */
+static int aios_lbio_setup(struct aios_ns *ns, struct aios_queue *q, struct aios_slot *slot,
+			   struct aios_lbio *lbio, sector_t sector)
+{
+	struct nvme_command *c = &slot->cmd;
+	bool write = lbio->flags & AIOS_LBIO_WRITE;
+	unsigned int i;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	aios_prp_start(slot, write ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	for (i = 0; i < lbio->nr_pages; i++) {
+		err = aios_prp_add(q, slot, lbio->pages[i], 0, PAGE_SIZE);
+		if (err) {
+			aios_slot_unmap(q, slot);
+			return err;
+		}
+	}
+	aios_prp_finish(slot);
+	c->rw.opcode = write ? nvme_cmd_write : nvme_cmd_read;
+	c->rw.nsid = cpu_to_le32(ns->nsid);
+	c->rw.slba = cpu_to_le64(sector >> (ns->lba_shift - SECTOR_SHIFT));
+	c->rw.length = cpu_to_le16(((lbio->nr_pages << PAGE_SHIFT) >> ns->lba_shift) - 1);
+	if (lbio->flags & AIOS_LBIO_FUA)
+		c->rw.control = cpu_to_le16(NVME_RW_FUA);
+	slot->owner = lbio;
+	slot->done = aios_lbio_slot_done;
+	return 0;
+}
+
+static int aios_lbio_submit_direct(struct aios_lbio *lbio)
+{
+	struct block_device *bdev = lbio->dev->bdev;
+	struct aios_ns *ns = lbio->dev->ns;
+	struct aios_ctrl *ctrl = ns->ctrl;
+	sector_t nr = (sector_t)lbio->nr_pages << (PAGE_SHIFT - SECTOR_SHIFT);
+	struct aios_queue *q;
+	struct aios_slot *slot;
+	int err;
+
+	if (lbio->sector + nr > bdev_nr_sectors(bdev) ||
+	    (lbio->sector & ((1U << (ns->lba_shift - SECTOR_SHIFT)) - 1)))
+		return -EIO;
+	if ((lbio->flags & AIOS_LBIO_WRITE) && bdev_read_only(bdev))
+		return -EROFS;
+	lbio->qidx = aios_cpu_queue_index(ctrl);
+	q = &ctrl->ioq[lbio->qidx];
+	slot = aios_slot_get(q, true);
+	if (!slot)
+		return -EIO;
+	err = aios_lbio_setup(ns, q, slot, lbio, lbio->sector + get_start_sect(bdev));
+	if (err) {
+		aios_slot_put(q, slot);
+		return err;
+	}
+	if (lbio->flags & AIOS_LBIO_PREFLUSH)
+		aios_queue_submit_flush_first(q, slot, ns->nsid);
+	else
+		aios_queue_submit(q, slot);
+	return 0;
+}
+
+void aios_lbio_submit(struct aios_lbio *lbio)
+{
+	struct aios_ctrl *ctrl;
+	int idx, err;
+
+	if (WARN_ON_ONCE(!lbio->nr_pages)) {
+		aios_lbio_complete(lbio, -EINVAL);
+		return;
+	}
+	if (!lbio->dev->ns) {
+		aios_lbio_submit_bio(lbio);
+		return;
+	}
+	/* Teardown waits for us (synchronize_srcu) once it marked the controller dead. */
+	ctrl = lbio->dev->ns->ctrl;
+	idx = srcu_read_lock(&ctrl->srcu);
+	err = READ_ONCE(ctrl->dead) ? -EIO : aios_lbio_submit_direct(lbio);
+	srcu_read_unlock(&ctrl->srcu, idx);
+	if (err)
+		aios_lbio_complete(lbio, err);
+}
+
+static bool aios_lbio_is_done(void *arg)
+{
+	struct aios_lbio *lbio = arg;
+
+	return smp_load_acquire(&lbio->done);
+}
+
+/*
+ * Waits for an lbio submitted without ->end_io.  On aiosnvme it first
+ * spins on the queue it went to while the device is quick, then sleeps.
+ */
+int aios_lbio_wait(struct aios_lbio *lbio)
+{
+	if (WARN_ON_ONCE(lbio->end_io))
+		return -EINVAL;
+	if (lbio->dev->ns && !aios_lbio_is_done(lbio)) {
+		struct aios_ctrl *ctrl = lbio->dev->ns->ctrl;
+		int idx = srcu_read_lock(&ctrl->srcu);
+
+		if (!READ_ONCE(ctrl->dead))
+			aios_queue_spin(&ctrl->ioq[lbio->qidx], aios_lbio_is_done, lbio);
+		srcu_read_unlock(&ctrl->srcu, idx);
+	}
+	wait_for_completion_io(&lbio->wait);
+	return lbio->error;
+}
+
+/* The per-CPU page pool for reads. */
+#define AIOS_POOL_PAGES		32
+
+struct aios_page_pool {
+	unsigned int nr;
+	struct page *pages[AIOS_POOL_PAGES];
+};
+
+static DEFINE_PER_CPU(struct aios_page_pool, aios_pools);
+
+/* Allocation that neither reclaims nor warns: the pool is an optimisation. */
+#define AIOS_POOL_GFP	((GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN)
+
+struct page *aios_lbio_page_get(void)
+{
+	struct aios_page_pool *pool = get_cpu_ptr(&aios_pools);
+	struct page *page = pool->nr ? pool->pages[--pool->nr] : NULL;
+
+	put_cpu_ptr(&aios_pools);
+	return page ?: alloc_page(GFP_HIGHUSER_MOVABLE);
+}
+
+void aios_lbio_pool_refill(void)
+{
+	struct aios_page_pool *pool;
+	struct page *page;
+
+	while (this_cpu_read(aios_pools.nr) < AIOS_POOL_PAGES) {
+		page = alloc_page(AIOS_POOL_GFP);
+		if (!page)
+			return;
+		pool = get_cpu_ptr(&aios_pools);
+		if (pool->nr < AIOS_POOL_PAGES) {
+			pool->pages[pool->nr++] = page;
+			page = NULL;
+		}
+		put_cpu_ptr(&aios_pools);
+		if (page) {
+			__free_page(page);
+			return;
+		}
+	}
+}
+
+void aios_lbio_exit(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct aios_page_pool *pool = per_cpu_ptr(&aios_pools, cpu);
+
+		while (pool->nr)
+			__free_page(pool->pages[--pool->nr]);
+	}
+}
