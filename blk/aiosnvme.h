@@ -19,7 +19,7 @@
 #include <linux/wait.h>
 
 #define AIOS_NVME_PAGE_SHIFT	12
-#define AIOS_NVME_PAGE_SIZE	(1U << AIOS_NVME_PAGE_SHIFT)
+#define AIOS_NVME_PAGE_SIZE	BIT(AIOS_NVME_PAGE_SHIFT)
 
 /* Our cap on one transfer: one 4 KiB-aligned PRP list of 128 entries. */
 #define AIOS_PRP_LIST_ENTRIES	128
@@ -27,12 +27,12 @@
 #define AIOS_MAX_SEGS		(AIOS_PRP_LIST_ENTRIES + 1)
 #define AIOS_MAX_XFER		(AIOS_PRP_LIST_ENTRIES * AIOS_NVME_PAGE_SIZE)
 
-#define AIOS_ADMIN_DEPTH	32
+#define AIOS_ADMIN_DEPTH	8
 #define AIOS_ADMIN_TIMEOUT	(10 * HZ)
 
 /* Status field of a completion, after dropping the phase bit (spec 4.6.1). */
 #define AIOS_STATUS_CODE(s)	((s) & 0x7ff)	/* type (10:8) and code (7:0) */
-#define AIOS_STATUS_DNR		0x4000
+#define AIOS_STATUS_DNR		BIT(14)
 
 struct aios_queue;
 struct aios_slot;
@@ -68,13 +68,13 @@ struct aios_queue {
 	u16 depth;			/* SQ/CQ entries; slots = depth - 1 */
 	int vector;			/* index into the controller's IRQ vectors */
 
-	spinlock_t sq_lock;
+	spinlock_t sq_lock;		/* SQ tail and slot_map */
 	struct nvme_command *sqes;
 	dma_addr_t sq_dma;
 	u32 __iomem *sq_db;
 	u16 sq_tail;
 
-	spinlock_t cq_lock;
+	spinlock_t cq_lock;		/* CQ head and phase */
 	struct nvme_completion *cqes;
 	dma_addr_t cq_dma;
 	u32 __iomem *cq_db;
@@ -84,7 +84,12 @@ struct aios_queue {
 	bool has_irq;
 	bool polled;			/* no interrupt: REQ_POLLED bios only */
 
-	unsigned long *slot_map;	/* under sq_lock */
+	unsigned long *slot_map;	/* slots taken; under sq_lock */
+	/*
+	 * Commands on the device.  Whoever clears a bit here ends that
+	 * command, so the interrupt, a poller and a cancel never end one twice.
+	 */
+	unsigned long *active_map;
 	struct aios_slot *slots;
 	void *prp_pool;
 	dma_addr_t prp_pool_dma;
@@ -129,7 +134,8 @@ struct aios_ctrl {
 	int nr_vectors;
 
 	struct aios_queue admin;
-	struct mutex admin_lock;	/* serialises sync admin users */
+	struct mutex admin_lock;	/* one admin command at a time */
+	struct delayed_work watchdog;	/* command timeouts, fatal status */
 
 	/*
 	 * nr_io interrupt-driven queues, then nr_poll queues without an
@@ -172,8 +178,10 @@ static inline void aios_queue_submit(struct aios_queue *q, struct aios_slot *slo
 {
 	aios_queue_submit_cmd(q, slot, &slot->cmd);
 }
+
 int aios_queue_reap(struct aios_queue *q);
 void aios_queue_cancel_all(struct aios_queue *q);
+struct aios_slot *aios_queue_expired(struct aios_queue *q);
 irqreturn_t aios_queue_irq(int irq, void *data);
 
 void aios_prp_start(struct aios_slot *slot, enum dma_data_direction dir);
@@ -202,6 +210,9 @@ int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
 int aios_ctrl_identify(struct aios_ctrl *ctrl);
 int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl);
 void aios_ctrl_put(struct aios_ctrl *ctrl);
+void aios_ctrl_mark_dead(struct aios_ctrl *ctrl);
+void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why);
+void aios_watchdog_fn(struct work_struct *work);
 void aios_ctrl_free_irqs(struct aios_ctrl *ctrl);
 
 /* disk.c */
@@ -213,5 +224,7 @@ void aios_ns_remove_all(struct aios_ctrl *ctrl);
 extern unsigned int aios_io_depth;
 extern unsigned int aios_poll_max_us;
 extern unsigned int aios_poll_queues;
+extern unsigned int aios_io_timeout;
+extern unsigned int aios_fault_drop;
 
 #endif /* _AIOSNVME_H */

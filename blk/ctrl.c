@@ -98,8 +98,14 @@ static void aios_sync_done(struct aios_queue *q, struct aios_slot *slot, u16 sta
 	w->status = status;
 	w->result = result;
 	aios_slot_put(q, slot);
-	/* Pairs with the waiter's smp_load_acquire. */
+	/* Publishes status and result to the waiter's smp_load_acquire(). */
 	smp_store_release(&w->done, true);
+}
+
+static bool aios_sync_is_done(struct aios_sync_wait *w)
+{
+	/* Acquires status and result, published by aios_sync_done(). */
+	return smp_load_acquire(&w->done);
 }
 
 static int aios_status_errno(u16 status)
@@ -137,6 +143,9 @@ static int aios_admin_map(struct aios_queue *aq, struct aios_slot *slot, void *b
 	return err;
 }
 
+static int __aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
+			     unsigned int len, u32 *result);
+
 /*
  * Runs one admin command and waits for it, polling.  @buf (kmalloc'ed,
  * physically contiguous) is the data buffer, read or written as the
@@ -146,6 +155,17 @@ static int aios_admin_map(struct aios_queue *aq, struct aios_slot *slot, void *b
  */
 int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
 		    unsigned int len, u32 *result)
+{
+	int err;
+
+	mutex_lock(&ctrl->admin_lock);
+	err = __aios_admin_sync(ctrl, cmd, buf, len, result);
+	mutex_unlock(&ctrl->admin_lock);
+	return err;
+}
+
+static int __aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
+			     unsigned int len, u32 *result)
 {
 	struct aios_queue *aq = &ctrl->admin;
 	struct aios_sync_wait w = { };
@@ -173,12 +193,14 @@ int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
 	aios_queue_submit(aq, slot);
 
 	deadline = jiffies + AIOS_ADMIN_TIMEOUT;
-	while (!smp_load_acquire(&w.done)) {
+	while (!aios_sync_is_done(&w)) {
 		aios_queue_reap(aq);
-		if (smp_load_acquire(&w.done))
+		if (aios_sync_is_done(&w))
 			break;
 		if (time_after(jiffies, deadline)) {
-			dev_err(ctrl->dev, "admin command %#x timed out\n", cmd->common.opcode);
+			/* Failing the controller cancels the command: w is ours again. */
+			aios_ctrl_fail(ctrl, "an admin command timed out");
+			WARN_ON_ONCE(!aios_sync_is_done(&w));
 			return -ETIMEDOUT;
 		}
 		usleep_range(20, 100);
@@ -400,4 +422,70 @@ void aios_ctrl_free_irqs(struct aios_ctrl *ctrl)
 			free_irq(pci_irq_vector(ctrl->pdev, q->vector), q);
 		q->has_irq = false;
 	}
+}
+
+void aios_ctrl_mark_dead(struct aios_ctrl *ctrl)
+{
+	int i;
+
+	WRITE_ONCE(ctrl->dead, true);
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
+		wake_up_all(&ctrl->ioq[i].slot_wait);
+	wake_up_all(&ctrl->admin.slot_wait);
+}
+
+/*
+ * A command timed out, or the controller reported a fatal status or
+ * vanished: stop it, so that it can no longer DMA, and end everything it
+ * had with an error.  The disks stay until the controller is unbound; all
+ * their I/O fails meanwhile.
+ */
+void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why)
+{
+	int i;
+
+	if (xchg(&ctrl->dead, true))
+		return;
+	dev_err(ctrl->dev, "%s: controller disabled, its I/O fails from now on; rebind it (aios-bind --reset, then aios-bind) to use it again\n",
+		why);
+	aios_ctrl_mark_dead(ctrl);
+	aios_ctrl_disable(ctrl, false);
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++) {
+		if (ctrl->ioq[i].has_irq)
+			synchronize_irq(pci_irq_vector(ctrl->pdev, ctrl->ioq[i].vector));
+		aios_queue_cancel_all(&ctrl->ioq[i]);
+	}
+	aios_queue_cancel_all(&ctrl->admin);
+}
+
+/* Once a second: a command past its deadline, or a fatal controller status, fails it. */
+void aios_watchdog_fn(struct work_struct *work)
+{
+	struct aios_ctrl *ctrl = container_of(to_delayed_work(work), struct aios_ctrl, watchdog);
+	struct aios_slot *slot = NULL;
+	u32 csts;
+	int i;
+
+	if (READ_ONCE(ctrl->dead))
+		return;
+	csts = readl(ctrl->bar + NVME_REG_CSTS);
+	if (csts == ~0U) {
+		aios_ctrl_fail(ctrl, "controller no longer answers");
+		return;
+	}
+	if (csts & NVME_CSTS_CFS) {
+		aios_ctrl_fail(ctrl, "controller fatal status");
+		return;
+	}
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues && !slot; i++) {
+		slot = aios_queue_expired(&ctrl->ioq[i]);
+		if (slot) {
+			dev_err(ctrl->dev, "queue %u: command %u (opcode %#x) took more than %u s\n",
+				ctrl->ioq[i].qid, aios_slot_cid(&ctrl->ioq[i], slot),
+				slot->cmd.common.opcode, aios_io_timeout);
+			aios_ctrl_fail(ctrl, "I/O timeout");
+			return;
+		}
+	}
+	schedule_delayed_work(&ctrl->watchdog, HZ);
 }

@@ -119,9 +119,9 @@ static void aios_lbio_slot_done(struct aios_queue *q, struct aios_slot *slot, u1
 		aios_note_rtt(q, slot);
 	aios_slot_put(q, slot);
 	if (unlikely(AIOS_STATUS_CODE(status)))
-		pr_err_ratelimited("%pg: lbio %s of %u pages at sector %llu failed: NVMe status %#x\n",
+		pr_err_ratelimited("%pg: lbio %s at sector %llu failed: NVMe status %#x\n",
 				   lbio->dev->bdev, (lbio->flags & AIOS_LBIO_WRITE) ? "write" : "read",
-				   lbio->nr_pages, (unsigned long long)lbio->sector, status);
+				   (unsigned long long)lbio->sector, status);
 	aios_lbio_complete(lbio, AIOS_STATUS_CODE(status) ? -EIO : 0);
 }
 
@@ -213,6 +213,7 @@ static bool aios_lbio_is_done(void *arg)
 {
 	struct aios_lbio *lbio = arg;
 
+	/* Acquires lbio->error, published by aios_lbio_complete(). */
 	return smp_load_acquire(&lbio->done);
 }
 

@@ -36,6 +36,16 @@ module_param_named(poll_queues, aios_poll_queues, uint, 0444);
 MODULE_PARM_DESC(poll_queues,
 		 "Queues without interrupts for polled I/O (io_uring IOPOLL, RWF_HIPRI); 0: no polled I/O (default 1)");
 
+unsigned int aios_io_timeout = 30;
+module_param_named(io_timeout, aios_io_timeout, uint, 0644);
+MODULE_PARM_DESC(io_timeout,
+		 "Seconds a command may take before the controller is declared failed and all its I/O ends with an error (default 30)");
+
+/* Test hook: writing 1 makes the next I/O completion get lost. */
+unsigned int aios_fault_drop;
+module_param_named(fault_drop_completion, aios_fault_drop, uint, 0600);
+MODULE_PARM_DESC(fault_drop_completion, "Testing only: 1 loses the next I/O completion");
+
 unsigned int aios_poll_max_us = 200;
 module_param_named(poll_max_us, aios_poll_max_us, uint, 0644);
 MODULE_PARM_DESC(poll_max_us,
@@ -73,16 +83,6 @@ static void aios_ctrl_drain(struct aios_ctrl *ctrl)
 	}
 }
 
-static void aios_ctrl_mark_dead(struct aios_ctrl *ctrl)
-{
-	int i;
-
-	WRITE_ONCE(ctrl->dead, true);
-	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
-		wake_up_all(&ctrl->ioq[i].slot_wait);
-	wake_up_all(&ctrl->admin.slot_wait);
-}
-
 /*
  * The one teardown, for remove and for a failed probe: disks first, so that
  * nothing new comes in; then drain, delete the queues and shut the
@@ -94,6 +94,7 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	struct pci_dev *pdev = ctrl->pdev;
 	int i;
 
+	cancel_delayed_work_sync(&ctrl->watchdog);
 	/* A controller that is gone frees no slot: fail their waiters now. */
 	if (!aios_ctrl_present(ctrl))
 		aios_ctrl_mark_dead(ctrl);
@@ -242,6 +243,7 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ctrl->dev = &pdev->dev;
 	INIT_LIST_HEAD(&ctrl->namespaces);
 	mutex_init(&ctrl->admin_lock);
+	INIT_DELAYED_WORK(&ctrl->watchdog, aios_watchdog_fn);
 	ctrl->instance = ida_alloc(&aios_instance_ida, GFP_KERNEL);
 	if (ctrl->instance < 0) {
 		err = ctrl->instance;
@@ -268,6 +270,7 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto put;
 	}
 	pci_set_drvdata(pdev, ctrl);
+	schedule_delayed_work(&ctrl->watchdog, HZ);
 	dev_info(&pdev->dev, "aiosnvme%d ready\n", ctrl->instance);
 	return 0;
 

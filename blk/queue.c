@@ -40,7 +40,9 @@ int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 qid, u16 
 	q->slots = kcalloc(nr_slots, sizeof(*q->slots), GFP_KERNEL);
 	q->seg_pool = kcalloc(nr_slots * AIOS_MAX_SEGS, sizeof(*q->seg_pool), GFP_KERNEL);
 	q->slot_map = bitmap_zalloc(nr_slots, GFP_KERNEL);
-	if (!q->sqes || !q->cqes || !q->prp_pool || !q->slots || !q->seg_pool || !q->slot_map) {
+	q->active_map = bitmap_zalloc(nr_slots, GFP_KERNEL);
+	if (!q->sqes || !q->cqes || !q->prp_pool || !q->slots || !q->seg_pool ||
+	    !q->slot_map || !q->active_map) {
 		aios_queue_free(q);
 		return -ENOMEM;
 	}
@@ -69,12 +71,14 @@ void aios_queue_free(struct aios_queue *q)
 	kfree(q->slots);
 	kfree(q->seg_pool);
 	bitmap_free(q->slot_map);
+	bitmap_free(q->active_map);
 	q->sqes = NULL;
 	q->cqes = NULL;
 	q->prp_pool = NULL;
 	q->slots = NULL;
 	q->seg_pool = NULL;
 	q->slot_map = NULL;
+	q->active_map = NULL;
 }
 
 /* A freshly created queue starts at entry 0 with phase 1 (spec 4.6). */
@@ -152,6 +156,8 @@ void aios_queue_submit_cmd(struct aios_queue *q, struct aios_slot *slot,
 	unsigned long flags;
 
 	slot->start_ns = ktime_get_ns();
+	slot->deadline = jiffies + aios_io_timeout * HZ;
+	set_bit(aios_slot_cid(q, slot), q->active_map);
 	spin_lock_irqsave(&q->sq_lock, flags);
 	sqe = &q->sqes[q->sq_tail];
 	memcpy(sqe, cmd, sizeof(*cmd));
@@ -172,10 +178,12 @@ struct aios_cqe_copy {
 
 static void aios_end_one(struct aios_queue *q, const struct aios_cqe_copy *c)
 {
+	u16 status = c->status;
 	struct aios_slot *slot;
 
-	if (unlikely(c->cid >= q->depth - 1 || !test_bit(c->cid, q->slot_map))) {
-		dev_warn_ratelimited(q->ctrl->dev, "queue %u: completion for unknown command %u\n",
+	if (unlikely(c->cid >= q->depth - 1 || !test_and_clear_bit(c->cid, q->active_map))) {
+		/* Late, after a timeout cancelled it, or garbage from the device. */
+		dev_warn_ratelimited(q->ctrl->dev, "queue %u: completion for no command (%u)\n",
 				     q->qid, c->cid);
 		return;
 	}
@@ -185,12 +193,15 @@ static void aios_end_one(struct aios_queue *q, const struct aios_cqe_copy *c)
 	if (slot->chained) {
 		/* The Flush ahead of a PREFLUSH write is done: now the write. */
 		slot->chained = 0;
-		if (!AIOS_STATUS_CODE(c->status)) {
+		if (!AIOS_STATUS_CODE(status) && !READ_ONCE(q->ctrl->dead)) {
 			aios_queue_submit(q, slot);
 			return;
 		}
+		/* The write itself never went out: never report it done. */
+		if (!AIOS_STATUS_CODE(status))
+			status = NVME_SC_HOST_ABORTED_CMD | AIOS_STATUS_DNR;
 	}
-	slot->done(q, slot, c->status, c->result);
+	slot->done(q, slot, status, c->result);
 }
 
 /*
@@ -292,8 +303,13 @@ int aios_queue_reap(struct aios_queue *q)
 		if (n)
 			writel(q->cq_head, q->cq_db);
 		spin_unlock_irqrestore(&q->cq_lock, flags);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			/* Fault injection: lose a completion, as a hung device would. */
+			if (unlikely(READ_ONCE(aios_fault_drop)) && q->qid &&
+			    cmpxchg(&aios_fault_drop, 1, 0) == 1)
+				continue;
 			aios_end_one(q, &done[i]);
+		}
 		total += n;
 	} while (n == AIOS_REAP_BATCH);
 	return total;
@@ -312,24 +328,33 @@ irqreturn_t aios_queue_irq(int irq, void *data)
 }
 
 /*
- * Ends every command still in a slot with "aborted by host".  Only for a
- * controller that is disabled or gone, whose interrupts are quiet: nothing
- * can complete these commands any more, and nothing may DMA into them.
+ * Ends every command still on the device as "aborted by host", for a
+ * controller that is disabled or gone: nothing will complete them any more,
+ * and nothing may DMA into them.  A reaper racing with us loses or wins each
+ * command on its active bit, never both.
  */
 void aios_queue_cancel_all(struct aios_queue *q)
 {
 	struct aios_cqe_copy c = { .status = NVME_SC_HOST_ABORTED_CMD | AIOS_STATUS_DNR };
 	unsigned int nr_slots = q->depth - 1;
 
-	if (!q->slot_map)
+	if (!q->active_map)
 		return;
-	for_each_set_bit(c.cid, q->slot_map, nr_slots) {
-		struct aios_slot *slot = &q->slots[c.cid];
-
-		/* A chained write must not be started now: end the whole slot. */
-		slot->chained = 0;
+	for_each_set_bit(c.cid, q->active_map, nr_slots)
 		aios_end_one(q, &c);
-	}
+}
+
+/* The first command on @q past its deadline, or NULL. */
+struct aios_slot *aios_queue_expired(struct aios_queue *q)
+{
+	unsigned int nr_slots = q->depth - 1, cid;
+
+	if (!q->active_map)
+		return NULL;
+	for_each_set_bit(cid, q->active_map, nr_slots)
+		if (time_after(jiffies, READ_ONCE(q->slots[cid].deadline)))
+			return &q->slots[cid];
+	return NULL;
 }
 
 /*

@@ -150,7 +150,8 @@ static int aios_selftest_run(struct block_device *bdev, char *msg, size_t len)
 		}
 	}
 	if (!err)
-		scnprintf(msg, len, "ok %s transport\n", aios_lbio_dev_direct(dev) ? "direct" : "bio");
+		scnprintf(msg, len, "ok %s transport\n",
+			  aios_lbio_dev_direct(dev) ? "direct" : "bio");
 	for (i = 0; i < AIOS_LBIO_MAX_PAGES; i++)
 		if (pages[i])
 			__free_page(pages[i]);
