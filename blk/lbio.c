@@ -119,7 +119,7 @@ static void aios_lbio_slot_done(struct aios_queue *q, struct aios_slot *slot, u1
 		aios_note_rtt(q, slot);
 	aios_slot_put(q, slot);
 	if (unlikely(AIOS_STATUS_CODE(status)))
-		pr_err_ratelimited("%pg: lbio %s at sector %llu failed: NVMe status %#x\n",
+		pr_err_ratelimited("%pg: lbio %s at %llu failed: NVMe status %#x\n",
 				   lbio->dev->bdev, (lbio->flags & AIOS_LBIO_WRITE) ? "write" : "read",
 				   (unsigned long long)lbio->sector, status);
 	aios_lbio_complete(lbio, AIOS_STATUS_CODE(status) ? -EIO : 0);
