@@ -113,6 +113,7 @@ static void aios_lbio_slot_done(struct aios_queue *q, struct aios_slot *slot, u1
 				u64 result)
 {
 	struct aios_lbio *lbio = slot->owner;
+	bool write = lbio->flags & AIOS_LBIO_WRITE;
 
 	aios_slot_unmap(q, slot);
 	if (lbio->nr_pages <= 4)
@@ -120,7 +121,7 @@ static void aios_lbio_slot_done(struct aios_queue *q, struct aios_slot *slot, u1
 	aios_slot_put(q, slot);
 	if (unlikely(AIOS_STATUS_CODE(status)))
 		pr_err_ratelimited("%pg: lbio %s at %llu failed: NVMe status %#x\n",
-				   lbio->dev->bdev, (lbio->flags & AIOS_LBIO_WRITE) ? "write" : "read",
+				   lbio->dev->bdev, write ? "write" : "read",
 				   (unsigned long long)lbio->sector, status);
 	aios_lbio_complete(lbio, AIOS_STATUS_CODE(status) ? -EIO : 0);
 }

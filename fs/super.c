@@ -1,26 +1,509 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * aiosfs: mount entry points.
+ * aiosfs: mount entry points, superblock and group descriptor checks, statfs.
+ *
+ * This part mounts read-only only; everything read from the device is
+ * checked before it is trusted, since the image may be hostile.
  */
 #define pr_fmt(fmt) "aiosfs: " fmt
 
 #include <linux/module.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/blkdev.h>
+#include <linux/slab.h>
+#include <linux/statfs.h>
+#include <linux/ratelimit.h>
 #include <aios/aios.h>
+#include "aiosfs.h"
+
+/* Features this code understands; anything else incompatible is refused. */
+#define AIOSFS_INCOMPAT_SUPPORTED						\
+	(AIOSFS_FEATURE_INCOMPAT_FILETYPE | AIOSFS_FEATURE_INCOMPAT_EXTENTS |	\
+	 AIOSFS_FEATURE_INCOMPAT_64BIT | AIOSFS_FEATURE_INCOMPAT_FLEX_BG |	\
+	 AIOSFS_FEATURE_INCOMPAT_CSUM_SEED | AIOSFS_FEATURE_INCOMPAT_LARGEDIR)
+
+static struct kmem_cache *aiosfs_inode_cachep;
+
+void __aiosfs_error(struct super_block *sb, const char *func, const char *fmt, ...)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	struct va_format vaf;
+	va_list args;
+
+	/* A hostile image can make every lookup fail: do not flood the log. */
+	if (sbi && !__ratelimit(&sbi->s_err_ratelimit))
+		return;
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("(%s): %s: %pV\n", sb->s_id, func, &vaf);
+	va_end(args);
+}
+
+bool aiosfs_blocks_valid(struct super_block *sb, u64 blk, u64 len)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+
+	/* Block first_data_block holds the superblock: never file data. */
+	return blk > sbi->s_first_data_block && len <= sbi->s_blocks_count &&
+	       blk <= sbi->s_blocks_count - len;
+}
+
+struct buffer_head *aiosfs_bread(struct super_block *sb, u64 blk, const char *what)
+{
+	struct buffer_head *bh;
+
+	if (!aiosfs_blocks_valid(sb, blk, 1)) {
+		aiosfs_error(sb, "%s block %llu is outside the filesystem", what, blk);
+		return ERR_PTR(-AIOSFS_EFSCORRUPTED);
+	}
+	bh = sb_bread(sb, blk);
+	if (!bh) {
+		aiosfs_error(sb, "cannot read %s block %llu", what, blk);
+		return ERR_PTR(-EIO);
+	}
+	return bh;
+}
+
+struct aiosfs_group_desc *aiosfs_group_desc(struct super_block *sb, u32 group)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	u32 blk = group / sbi->s_desc_per_block;
+	u32 off = (group % sbi->s_desc_per_block) * sbi->s_desc_size;
+
+	if (WARN_ON_ONCE(group >= sbi->s_groups_count))
+		return NULL;
+	return (struct aiosfs_group_desc *)(sbi->s_gd_bh[blk]->b_data + off);
+}
+
+static u64 aiosfs_gd_field(struct super_block *sb, __le32 lo, __le32 hi)
+{
+	u64 v = le32_to_cpu(lo);
+
+	if (AIOSFS_SB(sb)->s_desc_size >= AIOSFS_MIN_DESC_SIZE_64BIT)
+		v |= (u64)le32_to_cpu(hi) << 32;
+	return v;
+}
+
+static u32 aiosfs_gd_count(struct super_block *sb, __le16 lo, __le16 hi)
+{
+	u32 v = le16_to_cpu(lo);
+
+	if (AIOSFS_SB(sb)->s_desc_size >= AIOSFS_MIN_DESC_SIZE_64BIT)
+		v |= (u32)le16_to_cpu(hi) << 16;
+	return v;
+}
+
+u64 aiosfs_gd_inode_table(struct super_block *sb, struct aiosfs_group_desc *gd)
+{
+	return aiosfs_gd_field(sb, gd->bg_inode_table_lo, gd->bg_inode_table_hi);
+}
+
+static int aiosfs_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	u64 id = huge_encode_dev(sb->s_bdev->bd_dev);
+	/* Like ext4: root's reserve, plus 2% (at most 4096) kept for extent splits. */
+	u64 reserved = sbi->s_r_blocks_count + min_t(u64, sbi->s_blocks_count / 50, 4096);
+
+	buf->f_type = AIOSFS_SUPER_MAGIC;
+	buf->f_bsize = sb->s_blocksize;
+	buf->f_blocks = sbi->s_blocks_count - sbi->s_overhead;
+	buf->f_bfree = sbi->s_free_blocks;
+	buf->f_bavail = sbi->s_free_blocks > reserved ? sbi->s_free_blocks - reserved : 0;
+	buf->f_files = sbi->s_inodes_count;
+	buf->f_ffree = sbi->s_free_inodes;
+	buf->f_namelen = AIOSFS_NAME_LEN;
+	buf->f_fsid = u64_to_fsid(id);
+	return 0;
+}
+
+static struct inode *aiosfs_alloc_inode(struct super_block *sb)
+{
+	struct aiosfs_inode_info *ei = alloc_inode_sb(sb, aiosfs_inode_cachep, GFP_KERNEL);
+
+	return ei ? &ei->vfs_inode : NULL;
+}
+
+static void aiosfs_free_inode(struct inode *inode)
+{
+	kmem_cache_free(aiosfs_inode_cachep, AIOSFS_I(inode));
+}
+
+static void aiosfs_init_once(void *obj)
+{
+	struct aiosfs_inode_info *ei = obj;
+
+	inode_init_once(&ei->vfs_inode);
+}
+
+static void aiosfs_free_sbi(struct aiosfs_sb_info *sbi)
+{
+	u32 i;
+
+	if (sbi->s_gd_bh) {
+		for (i = 0; i < sbi->s_gdb_count; i++)
+			brelse(sbi->s_gd_bh[i]);
+		kfree(sbi->s_gd_bh);
+	}
+	brelse(sbi->s_sbh);
+	kfree(sbi);
+}
+
+static void aiosfs_put_super(struct super_block *sb)
+{
+	aiosfs_free_sbi(AIOSFS_SB(sb));
+	sb->s_fs_info = NULL;
+}
+
+static const struct super_operations aiosfs_sops = {
+	.alloc_inode	= aiosfs_alloc_inode,
+	.free_inode	= aiosfs_free_inode,
+	.put_super	= aiosfs_put_super,
+	.statfs		= aiosfs_statfs,
+};
+
+static int aiosfs_check_features(struct super_block *sb, struct aiosfs_super_block *es)
+{
+	static const char * const names[] = {
+		"compression", "filetype", "needs_recovery", "journal_dev", "meta_bg",
+		"bit5", "extent", "64bit", "mmp", "flex_bg", "ea_inode", "bit11",
+		"dirdata", "metadata_csum_seed", "large_dir", "inline_data", "encrypt",
+		"casefold",
+	};
+	unsigned long unknown = le32_to_cpu(es->s_feature_incompat) & ~AIOSFS_INCOMPAT_SUPPORTED;
+	unsigned int bit;
+
+	if (!unknown)
+		return 0;
+	/* needs_recovery is known, but replaying the journal comes later. */
+	if (unknown & AIOSFS_FEATURE_INCOMPAT_RECOVER)
+		pr_err("(%s): the journal needs recovery, which aiosfs cannot do yet; run e2fsck or mount as ext4 first\n",
+		       sb->s_id);
+	for_each_set_bit(bit, &unknown, 32) {
+		if (bit == ilog2(AIOSFS_FEATURE_INCOMPAT_RECOVER))
+			continue;
+		if (bit < ARRAY_SIZE(names))
+			pr_err("(%s): unsupported incompatible feature %s (0x%x)\n", sb->s_id,
+			       names[bit], 1U << bit);
+		else
+			pr_err("(%s): unknown incompatible feature 0x%x\n", sb->s_id, 1U << bit);
+	}
+	return -EINVAL;
+}
+
+/* Checks the geometry the rest of the code relies on, and derives it. */
+static int aiosfs_check_geometry(struct super_block *sb, struct aiosfs_sb_info *sbi)
+{
+	struct aiosfs_super_block *es = sbi->s_es;
+	u32 log = le32_to_cpu(es->s_log_block_size);
+	u64 dev_blocks = bdev_nr_bytes(sb->s_bdev) >> sb->s_blocksize_bits;
+	u64 groups;
+
+	if (log > 16 || AIOSFS_MIN_BLOCK_LOG + log != sb->s_blocksize_bits) {
+		pr_err("(%s): block size 2^%llu is not supported (only 4096)\n", sb->s_id,
+		       (u64)log + AIOSFS_MIN_BLOCK_LOG);
+		return -EINVAL;
+	}
+	if (le32_to_cpu(es->s_rev_level) == AIOSFS_GOOD_OLD_REV) {
+		sbi->s_inode_size = AIOSFS_GOOD_OLD_INODE_SIZE;
+		sbi->s_first_ino = AIOSFS_GOOD_OLD_FIRST_INO;
+	} else {
+		sbi->s_inode_size = le16_to_cpu(es->s_inode_size);
+		sbi->s_first_ino = le32_to_cpu(es->s_first_ino);
+	}
+	if (sbi->s_inode_size < AIOSFS_GOOD_OLD_INODE_SIZE || sbi->s_inode_size > sb->s_blocksize ||
+	    !is_power_of_2(sbi->s_inode_size)) {
+		pr_err("(%s): bad inode size %u\n", sb->s_id, sbi->s_inode_size);
+		return -EINVAL;
+	}
+	sbi->s_blocks_count = le32_to_cpu(es->s_blocks_count_lo);
+	sbi->s_r_blocks_count = le32_to_cpu(es->s_r_blocks_count_lo);
+	sbi->s_desc_size = AIOSFS_MIN_DESC_SIZE;
+	if (sbi->s_incompat & AIOSFS_FEATURE_INCOMPAT_64BIT) {
+		sbi->s_blocks_count |= (u64)le32_to_cpu(es->s_blocks_count_hi) << 32;
+		sbi->s_r_blocks_count |= (u64)le32_to_cpu(es->s_r_blocks_count_hi) << 32;
+		sbi->s_desc_size = le16_to_cpu(es->s_desc_size);
+		if (sbi->s_desc_size < AIOSFS_MIN_DESC_SIZE_64BIT ||
+		    sbi->s_desc_size > AIOSFS_MAX_DESC_SIZE || !is_power_of_2(sbi->s_desc_size)) {
+			pr_err("(%s): bad group descriptor size %u\n", sb->s_id, sbi->s_desc_size);
+			return -EINVAL;
+		}
+	}
+	sbi->s_first_data_block = le32_to_cpu(es->s_first_data_block);
+	sbi->s_blocks_per_group = le32_to_cpu(es->s_blocks_per_group);
+	sbi->s_inodes_per_group = le32_to_cpu(es->s_inodes_per_group);
+	sbi->s_inodes_count = le32_to_cpu(es->s_inodes_count);
+	if (sbi->s_first_data_block != 0 || sbi->s_blocks_per_group == 0 ||
+	    sbi->s_blocks_per_group > sb->s_blocksize * 8 || sbi->s_inodes_per_group == 0 ||
+	    sbi->s_inodes_per_group > sb->s_blocksize * 8 ||
+	    sbi->s_blocks_count <= sbi->s_first_data_block ||
+	    sbi->s_first_ino < AIOSFS_GOOD_OLD_FIRST_INO) {
+		pr_err("(%s): bad geometry: %llu blocks, first data block %u, %u blocks and %u inodes per group, first inode %u\n",
+		       sb->s_id, sbi->s_blocks_count, sbi->s_first_data_block,
+		       sbi->s_blocks_per_group, sbi->s_inodes_per_group, sbi->s_first_ino);
+		return -EINVAL;
+	}
+	groups = DIV_ROUND_UP_ULL(sbi->s_blocks_count - sbi->s_first_data_block,
+				  sbi->s_blocks_per_group);
+	if (groups > U32_MAX || groups * sbi->s_inodes_per_group != sbi->s_inodes_count ||
+	    sbi->s_first_ino > sbi->s_inodes_count) {
+		pr_err("(%s): %llu groups of %u inodes do not make %u inodes\n", sb->s_id,
+		       groups, sbi->s_inodes_per_group, sbi->s_inodes_count);
+		return -EINVAL;
+	}
+	if (sbi->s_blocks_count > dev_blocks) {
+		pr_err("(%s): the filesystem has %llu blocks but the device only %llu: truncated?\n",
+		       sb->s_id, sbi->s_blocks_count, dev_blocks);
+		return -EINVAL;
+	}
+	sbi->s_groups_count = groups;
+	sbi->s_desc_per_block = sb->s_blocksize / sbi->s_desc_size;
+	sbi->s_gdb_count = DIV_ROUND_UP(sbi->s_groups_count, sbi->s_desc_per_block);
+	sbi->s_itb_per_group = DIV_ROUND_UP(sbi->s_inodes_per_group * sbi->s_inode_size,
+					    sb->s_blocksize);
+	return 0;
+}
+
+static bool aiosfs_group_has_super(struct aiosfs_sb_info *sbi, u32 group)
+{
+	u32 p;
+
+	if (group <= 1)
+		return true;
+	if (sbi->s_compat & AIOSFS_FEATURE_COMPAT_SPARSE_SUPER2)
+		return group == le32_to_cpu(sbi->s_es->s_backup_bgs[0]) ||
+		       group == le32_to_cpu(sbi->s_es->s_backup_bgs[1]);
+	if (!(sbi->s_ro_compat & AIOSFS_FEATURE_RO_COMPAT_SPARSE_SUPER))
+		return true;
+	if (!(group & 1))
+		return false;
+	for (p = 3; p <= 7; p += 2) {
+		u64 n = p;
+
+		while (n < group)
+			n *= p;
+		if (n == group)
+			return true;
+	}
+	return false;
+}
+
+static int aiosfs_check_group(struct super_block *sb, u32 group)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	struct aiosfs_group_desc *gd = aiosfs_group_desc(sb, group);
+	u64 bb = aiosfs_gd_field(sb, gd->bg_block_bitmap_lo, gd->bg_block_bitmap_hi);
+	u64 ib = aiosfs_gd_field(sb, gd->bg_inode_bitmap_lo, gd->bg_inode_bitmap_hi);
+	u64 it = aiosfs_gd_inode_table(sb, gd);
+
+	if (sbi->s_has_csum && !aiosfs_gd_csum_ok(sb, group, gd)) {
+		pr_err("(%s): checksum mismatch in group descriptor %u\n", sb->s_id, group);
+		return -AIOSFS_EFSBADCRC;
+	}
+	if (!aiosfs_blocks_valid(sb, bb, 1) || !aiosfs_blocks_valid(sb, ib, 1) ||
+	    !aiosfs_blocks_valid(sb, it, sbi->s_itb_per_group)) {
+		pr_err("(%s): group descriptor %u points outside the filesystem (bitmaps %llu %llu, inode table %llu)\n",
+		       sb->s_id, group, bb, ib, it);
+		return -AIOSFS_EFSCORRUPTED;
+	}
+	sbi->s_free_blocks += aiosfs_gd_count(sb, gd->bg_free_blocks_count_lo,
+					      gd->bg_free_blocks_count_hi);
+	sbi->s_free_inodes += aiosfs_gd_count(sb, gd->bg_free_inodes_count_lo,
+					      gd->bg_free_inodes_count_hi);
+	return 0;
+}
+
+static int aiosfs_read_group_descs(struct super_block *sb, struct aiosfs_sb_info *sbi)
+{
+	u64 first = sbi->s_first_data_block + 1;
+	u32 i;
+	int err;
+
+	if (!aiosfs_blocks_valid(sb, first, sbi->s_gdb_count)) {
+		pr_err("(%s): %u group descriptor blocks do not fit the filesystem\n", sb->s_id,
+		       sbi->s_gdb_count);
+		return -EINVAL;
+	}
+	sbi->s_gd_bh = kcalloc(sbi->s_gdb_count, sizeof(*sbi->s_gd_bh), GFP_KERNEL);
+	if (!sbi->s_gd_bh)
+		return -ENOMEM;
+	for (i = 0; i < sbi->s_gdb_count; i++) {
+		sbi->s_gd_bh[i] = sb_bread(sb, first + i);
+		if (!sbi->s_gd_bh[i]) {
+			pr_err("(%s): cannot read group descriptor block %llu\n", sb->s_id,
+			       first + i);
+			return -EIO;
+		}
+	}
+	for (i = 0; i < sbi->s_groups_count; i++) {
+		err = aiosfs_check_group(sb, i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The blocks ext4 does not count in statfs's f_blocks. */
+static void aiosfs_count_overhead(struct super_block *sb, struct aiosfs_sb_info *sbi)
+{
+	u32 reserved_gdt = le16_to_cpu(sbi->s_es->s_reserved_gdt_blocks);
+	struct inode *journal;
+	u32 g;
+
+	sbi->s_overhead = le32_to_cpu(sbi->s_es->s_overhead_clusters);
+	if (sbi->s_overhead)
+		return;
+	sbi->s_overhead = sbi->s_first_data_block;
+	for (g = 0; g < sbi->s_groups_count; g++) {
+		if (aiosfs_group_has_super(sbi, g))
+			sbi->s_overhead += 1 + sbi->s_gdb_count + reserved_gdt;
+		sbi->s_overhead += 2 + sbi->s_itb_per_group;
+	}
+	if (!(sbi->s_compat & AIOSFS_FEATURE_COMPAT_HAS_JOURNAL) ||
+	    le32_to_cpu(sbi->s_es->s_journal_inum) != AIOSFS_JOURNAL_INO)
+		return;
+	journal = aiosfs_iget(sb, AIOSFS_JOURNAL_INO);
+	if (IS_ERR(journal))
+		return;
+	sbi->s_overhead += i_size_read(journal) >> sb->s_blocksize_bits;
+	iput(journal);
+	if (sbi->s_overhead > sbi->s_blocks_count)
+		sbi->s_overhead = 0;
+}
+
+static int aiosfs_load_super(struct super_block *sb, struct aiosfs_sb_info *sbi)
+{
+	struct aiosfs_super_block *es;
+
+	sbi->s_sbh = sb_bread(sb, 0);
+	if (!sbi->s_sbh) {
+		pr_err("(%s): cannot read the superblock\n", sb->s_id);
+		return -EIO;
+	}
+	es = (struct aiosfs_super_block *)(sbi->s_sbh->b_data + AIOSFS_SUPER_OFFSET);
+	sbi->s_es = es;
+	if (le16_to_cpu(es->s_magic) != AIOSFS_SUPER_MAGIC) {
+		pr_err("(%s): bad magic 0x%04x: not an ext4 filesystem\n", sb->s_id,
+		       le16_to_cpu(es->s_magic));
+		return -EINVAL;
+	}
+	sbi->s_compat = le32_to_cpu(es->s_feature_compat);
+	sbi->s_incompat = le32_to_cpu(es->s_feature_incompat);
+	sbi->s_ro_compat = le32_to_cpu(es->s_feature_ro_compat);
+	sbi->s_has_csum = sbi->s_ro_compat & AIOSFS_FEATURE_RO_COMPAT_METADATA_CSUM;
+	if (sbi->s_has_csum) {
+		if (es->s_checksum_type != AIOSFS_CRC32C_CHKSUM) {
+			pr_err("(%s): unknown checksum type %u\n", sb->s_id, es->s_checksum_type);
+			return -EINVAL;
+		}
+		if (!aiosfs_sb_csum_ok(es)) {
+			pr_err("(%s): superblock checksum mismatch\n", sb->s_id);
+			return -AIOSFS_EFSBADCRC;
+		}
+		sbi->s_csum_seed = aiosfs_csum_seed_of(es);
+		sbi->s_inode_csum = le32_to_cpu(es->s_creator_os) == AIOSFS_OS_LINUX;
+	}
+	return aiosfs_check_features(sb, es);
+}
+
+static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct aiosfs_sb_info *sbi;
+	struct inode *root;
+	int err, i;
+
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi)
+		return -ENOMEM;
+	sb->s_fs_info = sbi;
+	ratelimit_state_init(&sbi->s_err_ratelimit, DEFAULT_RATELIMIT_INTERVAL,
+			     DEFAULT_RATELIMIT_BURST);
+	if (!sb_set_blocksize(sb, 4096)) {
+		pr_err("(%s): cannot use 4096-byte blocks on this device\n", sb->s_id);
+		err = -EINVAL;
+		goto out;
+	}
+	err = aiosfs_load_super(sb, sbi);
+	if (err)
+		goto out;
+	err = aiosfs_check_geometry(sb, sbi);
+	if (err)
+		goto out;
+	err = aiosfs_read_group_descs(sb, sbi);
+	if (err)
+		goto out;
+	if (le16_to_cpu(sbi->s_es->s_state) & AIOSFS_STATE_ERROR)
+		pr_warn("(%s): the filesystem has errors recorded; run e2fsck\n", sb->s_id);
+	for (i = 0; i < 4; i++)
+		sbi->s_hash_seed[i] = le32_to_cpu(sbi->s_es->s_hash_seed[i]);
+	if (le32_to_cpu(sbi->s_es->s_flags) & AIOSFS_FLAGS_UNSIGNED_HASH)
+		sbi->s_hash_unsigned = AIOSFS_HASH_LEGACY_UNSIGNED;
+
+	sb->s_magic = AIOSFS_SUPER_MAGIC;
+	sb->s_op = &aiosfs_sops;
+	sb->s_xattr = aiosfs_xattr_handlers;
+	sb->s_time_gran = 1;
+	/* Extents address 2^32 logical blocks. */
+	sb->s_maxbytes = min_t(u64, MAX_LFS_FILESIZE, (1ULL << 32) * sb->s_blocksize - 1);
+	sb->s_flags |= SB_RDONLY | SB_NOATIME;
+	memcpy(&sb->s_uuid, sbi->s_es->s_uuid, sizeof(sbi->s_es->s_uuid));
+	aiosfs_count_overhead(sb, sbi);
+
+	root = aiosfs_iget(sb, AIOSFS_ROOT_INO);
+	if (IS_ERR(root)) {
+		err = PTR_ERR(root);
+		pr_err("(%s): cannot read the root directory: %d\n", sb->s_id, err);
+		goto out;
+	}
+	if (!S_ISDIR(root->i_mode) || !root->i_size) {
+		pr_err("(%s): the root inode is not a directory\n", sb->s_id);
+		iput(root);
+		err = -AIOSFS_EFSCORRUPTED;
+		goto out;
+	}
+	sb->s_root = d_make_root(root);
+	if (!sb->s_root) {
+		err = -ENOMEM;
+		goto out;
+	}
+	return 0;
+
+out:
+	aiosfs_free_sbi(sbi);
+	sb->s_fs_info = NULL;
+	return err;
+}
 
 static int aiosfs_get_tree(struct fs_context *fc)
 {
 	/*
 	 * errorfc() reaches the kernel log for mount(2) callers and the
-	 * fsopen() log for the new API, so the reason is never lost.
+	 * fsopen() log for the new API.  EROFS rather than EINVAL, as for a
+	 * write-protected device: the truth, and mount(8) retries read-only.
 	 */
-	errorfc(fc, "mounting %s is not supported yet", fc->source ?: "(no source)");
-	return -EOPNOTSUPP;
+	if (!(fc->sb_flags & SB_RDONLY)) {
+		errorfc(fc, "%s: read-write mounts are not supported yet, mount with -o ro",
+			fc->source ?: "(no source)");
+		return -EROFS;
+	}
+	return get_tree_bdev(fc, aiosfs_fill_super);
+}
+
+static int aiosfs_reconfigure(struct fs_context *fc)
+{
+	if (!(fc->sb_flags & SB_RDONLY)) {
+		errorfc(fc, "remounting read-write is not supported yet");
+		return -EROFS;
+	}
+	return 0;
 }
 
 static const struct fs_context_operations aiosfs_context_ops = {
 	.get_tree	= aiosfs_get_tree,
+	.reconfigure	= aiosfs_reconfigure,
 };
 
 static int aiosfs_init_fs_context(struct fs_context *fc)
@@ -40,14 +523,29 @@ MODULE_ALIAS_FS("aiosfs");
 
 int aiosfs_init(void)
 {
-	int err = register_filesystem(&aiosfs_type);
+	int err;
 
-	if (err)
+	/* Fast symlink targets are copied to user space from i_data. */
+	aiosfs_inode_cachep =
+		kmem_cache_create_usercopy("aiosfs_inode_cache", sizeof(struct aiosfs_inode_info),
+					   0, SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+					   offsetof(struct aiosfs_inode_info, i_data),
+					   sizeof_field(struct aiosfs_inode_info, i_data),
+					   aiosfs_init_once);
+	if (!aiosfs_inode_cachep)
+		return -ENOMEM;
+	err = register_filesystem(&aiosfs_type);
+	if (err) {
 		pr_err("cannot register the filesystem type: %d\n", err);
+		kmem_cache_destroy(aiosfs_inode_cachep);
+	}
 	return err;
 }
 
 void aiosfs_exit(void)
 {
 	unregister_filesystem(&aiosfs_type);
+	/* Inodes are freed after an RCU grace period. */
+	rcu_barrier();
+	kmem_cache_destroy(aiosfs_inode_cachep);
 }

@@ -8,8 +8,9 @@
 #define _AIOS_COMPAT_H
 
 #include <linux/version.h>
-
 #include <linux/blkdev.h>
+#include <linux/fs.h>
+#include <linux/stat.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "aios needs Linux 6.1 or newer"
@@ -93,9 +94,6 @@ static inline struct gendisk *aios_alloc_disk(const struct aios_disk_limits *l, 
  * aiosfs: inode_operations take an idmap (6.3+) where 6.1 passes the
  * mount's user namespace, and generic_fillattr() learned request_mask (6.6).
  */
-#include <linux/fs.h>
-#include <linux/stat.h>
-
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 #define AIOS_IDMAP_ARG struct mnt_idmap *
 #else

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A tree written by ext4 reads back the same through aiosfs: every path's
+# type, mode, owner, size, times, link count, blocks, xattrs, readdir names
+# and d_type, contents (read and mmap), and statfs.
+. "$AIOS_ROOT/tests/lib/common.sh"
+. "$AIOS_ROOT/tests/fsread/helpers"
+
+dev=$(nvme_dev)
+mnt=/tmp/fsread.mnt
+mkdir -p $mnt
+trap "umount $mnt 2>/dev/null" EXIT
+run mkfs.ext4 -q -F "$dev"
+run mount -t ext4 "$dev" $mnt
+t0=$(date +%s)
+run $PY "$TREE" build $mnt
+echo "built in $(($(date +%s) - t0)) s"
+run umount $mnt
+# A fresh mount, so that ext4 reports from disk like aiosfs will.
+run mount -t ext4 -o ro "$dev" $mnt
+$PY "$TREE" record $mnt >/tmp/ext4.json || fail "recording the ext4 view failed"
+run umount $mnt
+run e2fsck -fn "$dev"
+
+aios_load
+klog_mark
+run mount -t aiosfs -o ro "$dev" $mnt
+t0=$(date +%s)
+$PY "$TREE" record $mnt >/tmp/aiosfs.json || { klog_since; fail "recording the aiosfs view failed"; }
+echo "recorded in $(($(date +%s) - t0)) s"
+grep -q " $mnt aiosfs ro" /proc/mounts || fail "not mounted read-only as aiosfs"
+$PY "$TREE" compare /tmp/ext4.json /tmp/aiosfs.json || fail "aiosfs and ext4 disagree"
+
+# Cold cache: the same again after dropping every cached page and inode.
+sync
+echo 3 >/proc/sys/vm/drop_caches
+$PY "$TREE" record $mnt >/tmp/aiosfs2.json || fail "second recording failed"
+$PY "$TREE" compare /tmp/ext4.json /tmp/aiosfs2.json || fail "aiosfs disagrees after drop_caches"
+run umount $mnt
+aios_unload
+klog_since | grep -E "aiosfs.*\((nvme|loop)" && fail "aiosfs complained about a clean filesystem"
+exit 0
