@@ -71,6 +71,8 @@ import sys
 rows = [l.split() for l in open(sys.argv[1])]
 s = [float(v) for k, v in rows if k == "stock." + sys.argv[2]]
 a = [float(v) for k, v in rows if k == "aios." + sys.argv[2]]
+if not s or len(s) != len(a):
+    sys.exit("no rounds for " + sys.argv[2])
 r = [y / x for x, y in zip(s, a)]
 print("%.2f-%.2f" % (min(r), max(r)))
 PY
@@ -85,7 +87,7 @@ PY
 		for s in mean p50 p99; do
 			echo "| random $op $s | $(avg stock.$op.$s) | $(avg aios.$op.$s) |" \
 			     "$(ratio aios.$op.$s stock.$op.$s) |" \
-			     "$([ $s = mean ] && range $op.mean || echo -) |"
+			     "$([ $s = mean ] && range $op || echo -) |"
 		done
 	done
 	echo "| floor: nvme.ko io_uring --hipri, read mean | $(avg floor.read.mean) | - | - | - |"
