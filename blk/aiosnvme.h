@@ -11,6 +11,7 @@
 #define _AIOSNVME_H
 
 #include <linux/blkdev.h>
+#include <linux/cdev.h>
 #include <linux/kref.h>
 #include <linux/nvme.h>
 #include <linux/pci.h>
@@ -158,7 +159,12 @@ struct aios_ctrl {
 	bool vwc;
 
 	struct list_head namespaces;
-	bool dead;			/* no new commands: removal or fatal error */
+	bool dead;
+
+	/* The passthrough character device, /dev/aiosnvme<instance>. */
+	struct device cdev_dev;
+	struct cdev cdev;
+	bool cdev_added;			/* no new commands: removal or fatal error */
 };
 
 static inline u16 aios_slot_cid(struct aios_queue *q, struct aios_slot *slot)
@@ -198,6 +204,13 @@ unsigned int aios_cpu_queue_index(struct aios_ctrl *ctrl);
 /* lbio.c */
 void aios_lbio_exit(void);
 
+/* ioctl.c */
+int aios_chr_init(void);
+void aios_chr_exit(void);
+int aios_ctrl_add_cdev(struct aios_ctrl *ctrl);
+void aios_ctrl_del_cdev(struct aios_ctrl *ctrl);
+int aios_ns_ioctl(struct aios_ns *ns, unsigned int cmd, void __user *argp);
+
 /* selftest.c */
 void aios_selftest_init(void);
 void aios_selftest_exit(void);
@@ -207,6 +220,8 @@ int aios_ctrl_enable(struct aios_ctrl *ctrl);
 int aios_ctrl_disable(struct aios_ctrl *ctrl, bool shutdown);
 int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
 		    unsigned int len, u32 *result);
+int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_command *cmd,
+		  void *buf, unsigned int len, unsigned long timeout, u16 *status, u64 *result);
 int aios_ctrl_identify(struct aios_ctrl *ctrl);
 int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl);
 void aios_ctrl_put(struct aios_ctrl *ctrl);

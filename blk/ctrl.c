@@ -13,6 +13,7 @@
 #include <linux/interrupt.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include "aiosnvme.h"
 
 static int aios_wait_csts(struct aios_ctrl *ctrl, u32 mask, u32 want, const char *what)
@@ -124,9 +125,9 @@ static int aios_status_errno(u16 status)
 	}
 }
 
-/* Maps a kmalloc'ed buffer page by page, so that every PRP rule holds. */
-static int aios_admin_map(struct aios_queue *aq, struct aios_slot *slot, void *buf,
-			  unsigned int len, enum dma_data_direction dir)
+/* Maps a kmalloc'ed or vmalloc'ed buffer page by page, so that every PRP rule holds. */
+static int aios_buf_map(struct aios_queue *q, struct aios_slot *slot, void *buf,
+			unsigned int len, enum dma_data_direction dir)
 {
 	int err = 0;
 
@@ -134,8 +135,9 @@ static int aios_admin_map(struct aios_queue *aq, struct aios_slot *slot, void *b
 	while (len && !err) {
 		unsigned int off = offset_in_page(buf);
 		unsigned int chunk = min_t(unsigned int, len, PAGE_SIZE - off);
+		struct page *page = is_vmalloc_addr(buf) ? vmalloc_to_page(buf) : virt_to_page(buf);
 
-		err = aios_prp_add(aq, slot, virt_to_page(buf), off, chunk);
+		err = aios_prp_add(q, slot, page, off, chunk);
 		buf += chunk;
 		len -= chunk;
 	}
@@ -143,74 +145,81 @@ static int aios_admin_map(struct aios_queue *aq, struct aios_slot *slot, void *b
 	return err;
 }
 
-static int __aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
-			     unsigned int len, u32 *result);
-
 /*
- * Runs one admin command and waits for it, polling.  @buf (kmalloc'ed,
- * physically contiguous) is the data buffer, read or written as the
- * opcode's low bits say.
- * Returns 0, a negative errno, or for a command the controller failed,
- * -EIO / -EINVAL with the NVMe status logged.
+ * Runs one command on @q and waits for it, polling the queue (the admin
+ * queue has no interrupt; on an I/O queue the interrupt may end it first).
+ * @buf is the data buffer, read or written as the opcode's low bits say.
+ * Returns a negative errno when the command did not run to completion,
+ * else 0 with the NVMe status in *status and dword 0 in *result.  Admin
+ * callers hold admin_lock.
  */
-int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
-		    unsigned int len, u32 *result)
+int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_command *cmd,
+		  void *buf, unsigned int len, unsigned long timeout, u16 *status, u64 *result)
 {
-	int err;
-
-	mutex_lock(&ctrl->admin_lock);
-	err = __aios_admin_sync(ctrl, cmd, buf, len, result);
-	mutex_unlock(&ctrl->admin_lock);
-	return err;
-}
-
-static int __aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
-			     unsigned int len, u32 *result)
-{
-	struct aios_queue *aq = &ctrl->admin;
 	struct aios_sync_wait w = { };
 	struct aios_slot *slot;
 	unsigned long deadline;
-	int err = 0;
+	int err;
 
-	if (!aq->live)
+	if (!q->live)
 		return -ENODEV;
-	slot = aios_slot_get(aq, true);
+	slot = aios_slot_get(q, true);
 	if (!slot)
 		return -ENODEV;
 	slot->cmd = *cmd;
 	slot->done = aios_sync_done;
 	slot->owner = &w;
 	if (buf && len) {
-		err = aios_admin_map(aq, slot, buf, len,
-				     (cmd->common.opcode & 1) ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+		err = aios_buf_map(q, slot, buf, len,
+				   (cmd->common.opcode & 1) ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
 		if (err) {
-			aios_slot_unmap(aq, slot);
-			aios_slot_put(aq, slot);
+			aios_slot_unmap(q, slot);
+			aios_slot_put(q, slot);
 			return err;
 		}
 	}
-	aios_queue_submit(aq, slot);
+	aios_queue_submit(q, slot);
 
-	deadline = jiffies + AIOS_ADMIN_TIMEOUT;
+	deadline = jiffies + timeout;
 	while (!aios_sync_is_done(&w)) {
-		aios_queue_reap(aq);
+		aios_queue_reap(q);
 		if (aios_sync_is_done(&w))
 			break;
 		if (time_after(jiffies, deadline)) {
 			/* Failing the controller cancels the command: w is ours again. */
-			aios_ctrl_fail(ctrl, "an admin command timed out");
+			aios_ctrl_fail(ctrl, "a synchronous command timed out");
 			WARN_ON_ONCE(!aios_sync_is_done(&w));
 			return -ETIMEDOUT;
 		}
 		usleep_range(20, 100);
 	}
+	*status = w.status;
+	*result = w.result;
+	return AIOS_STATUS_CODE(w.status) == NVME_SC_HOST_ABORTED_CMD ? -ECANCELED : 0;
+}
+
+/*
+ * The driver's own admin commands.  Returns 0 or a negative errno; a
+ * command the controller failed is logged with its status.
+ */
+int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
+		    unsigned int len, u32 *result)
+{
+	u16 status = 0;
+	u64 res = 0;
+	int err;
+
+	mutex_lock(&ctrl->admin_lock);
+	err = aios_sync_cmd(ctrl, &ctrl->admin, cmd, buf, len, AIOS_ADMIN_TIMEOUT, &status, &res);
+	mutex_unlock(&ctrl->admin_lock);
+	if (err)
+		return err;
 	if (result)
-		*result = (u32)w.result;
-	err = aios_status_errno(w.status);
-	if (err && err != -ECANCELED)
+		*result = (u32)res;
+	err = aios_status_errno(status);
+	if (err)
 		dev_err(ctrl->dev, "admin command %#x failed: status %#x\n",
-			cmd->common.opcode, w.status);
+			cmd->common.opcode, status);
 	return err;
 }
 

@@ -251,8 +251,16 @@ static void aios_free_disk(struct gendisk *disk)
 	kfree(ns);
 }
 
+static int aios_disk_ioctl(struct block_device *bdev, aios_blk_mode_t mode, unsigned int cmd,
+			   unsigned long arg)
+{
+	return aios_ns_ioctl(bdev->bd_disk->private_data, cmd, (void __user *)arg);
+}
+
 const struct block_device_operations aios_disk_fops = {
 	.owner		= THIS_MODULE,
+	.ioctl		= aios_disk_ioctl,
+	.compat_ioctl	= blkdev_compat_ptr_ioctl,
 	.submit_bio	= aios_submit_bio,
 	.poll_bio	= aios_poll_bio,
 	.free_disk	= aios_free_disk,

@@ -95,6 +95,7 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	int i;
 
 	cancel_delayed_work_sync(&ctrl->watchdog);
+	aios_ctrl_del_cdev(ctrl);
 	/* A controller that is gone frees no slot: fail their waiters now. */
 	if (!aios_ctrl_present(ctrl))
 		aios_ctrl_mark_dead(ctrl);
@@ -202,7 +203,10 @@ static int aios_ctrl_start(struct aios_ctrl *ctrl)
 	err = aios_ctrl_setup_io_queues(ctrl);
 	if (err)
 		return err;
-	return aios_ns_scan(ctrl);
+	err = aios_ns_scan(ctrl);
+	if (err)
+		return err;
+	return aios_ctrl_add_cdev(ctrl);
 }
 
 static void aios_ctrl_release(struct kref *ref)
@@ -385,10 +389,16 @@ static struct pci_driver aios_nvme_driver = {
 
 int aios_nvme_init(void)
 {
-	int err = pci_register_driver(&aios_nvme_driver);
+	int err = aios_chr_init();
 
 	if (err) {
+		pr_err("cannot get character device numbers: %d\n", err);
+		return err;
+	}
+	err = pci_register_driver(&aios_nvme_driver);
+	if (err) {
 		pr_err("cannot register the PCI driver: %d\n", err);
+		aios_chr_exit();
 		return err;
 	}
 	aios_selftest_init();
@@ -399,6 +409,7 @@ void aios_nvme_exit(void)
 {
 	aios_selftest_exit();
 	pci_unregister_driver(&aios_nvme_driver);
+	aios_chr_exit();
 	aios_lbio_exit();
 	ida_destroy(&aios_instance_ida);
 }

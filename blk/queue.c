@@ -156,7 +156,7 @@ void aios_queue_submit_cmd(struct aios_queue *q, struct aios_slot *slot,
 	unsigned long flags;
 
 	slot->start_ns = ktime_get_ns();
-	slot->deadline = jiffies + aios_io_timeout * HZ;
+	slot->deadline = jiffies + max(READ_ONCE(aios_io_timeout), 1U) * HZ;
 	set_bit(aios_slot_cid(q, slot), q->active_map);
 	spin_lock_irqsave(&q->sq_lock, flags);
 	sqe = &q->sqes[q->sq_tail];

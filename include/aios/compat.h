@@ -132,6 +132,13 @@ static inline void aios_inode_set_times(struct inode *inode, struct timespec64 a
 #define aios_file_splice_read generic_file_splice_read
 #endif
 
+/* The open mode block_device_operations get: its own type since 6.5. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define aios_blk_mode_t blk_mode_t
+#else
+#define aios_blk_mode_t fmode_t
+#endif
+
 /* An exclusively opened block device: 6.9 hands out a struct file for it. */
 struct aios_bdev_handle {
 	struct block_device *bdev;
