@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
+#include <sys/wait.h>
 
 /* Loads aios.ko (and what it depends on) unless it is loaded; 0 on success. */
 static inline int aios_test_load(void)
@@ -22,6 +23,35 @@ static inline int aios_test_load(void)
 		return -1;
 	snprintf(cmd, sizeof(cmd), ". '%s/tests/lib/common.sh' && aios_load", root);
 	return system(cmd);
+}
+
+/*
+ * Runs a shell command with tests/lib/common.sh sourced (aios_bind,
+ * nvme_bdfs, ...); its first line of output goes to @out if given.
+ * Returns the command's exit status, or -1.
+ */
+static inline int aios_test_sh(const char *cmd, char *out, size_t len)
+{
+	const char *root = getenv("AIOS_ROOT");
+	char full[1024];
+	FILE *p;
+	int st;
+
+	if (!root)
+		return -1;
+	snprintf(full, sizeof(full), ". '%s/tests/lib/common.sh' && %s", root, cmd);
+	p = popen(full, "r");
+	if (!p)
+		return -1;
+	if (out && len) {
+		out[0] = '\0';
+		if (fgets(out, len, p))
+			out[strcspn(out, "\n")] = '\0';
+	}
+	while (fgetc(p) != EOF)
+		;
+	st = pclose(p);
+	return st == -1 ? -1 : WEXITSTATUS(st);
 }
 
 /* Whether the kernel log holds a line containing @needle. */

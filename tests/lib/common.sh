@@ -78,6 +78,18 @@ wait_for_dev() {
 	fail "$1 did not appear"
 }
 
+# The first namespace's disk of the controller at PCI address $1 under
+# nvme.ko, once it is there: /dev/nvme<C>n1.
+stock_disk() {
+	local i d
+	for i in $(seq 100); do
+		d=$(ls "/sys/bus/pci/devices/$1/nvme/"*/ 2>/dev/null | grep -m1 -E '^nvme[0-9]+n1$')
+		[ -n "$d" ] && [ -b "/dev/$d" ] && { echo "/dev/$d"; return 0; }
+		sleep 0.05
+	done
+	fail "no nvme.ko disk for $1"
+}
+
 # Loads aios and hands it the NVMe controller at PCI address $1 (default:
 # the first one); its disk is /dev/aiosnvme<N>n1.
 aios_bind() {

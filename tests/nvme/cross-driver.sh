@@ -14,8 +14,7 @@ aios_bind "$b"
 wait_for_dev /dev/aiosnvme0n1
 run dd if=/tmp/a of=/dev/aiosnvme0n1 bs=64k seek=16 oflag=direct status=none
 run "$AIOS_ROOT/tools/aios-bind" --reset "$b"
-dev=/dev/$(ls /sys/bus/pci/devices/$b/nvme/*/ | grep -m1 -E '^nvme[0-9]+n1$')
-wait_for_dev "$dev"
+dev=$(stock_disk "$b")
 got=$(dd if="$dev" bs=64k skip=16 count=384 iflag=direct status=none | sha256sum)
 assert_eq "$want_a" "$got" "aiosnvme-written data read through nvme.ko"
 

@@ -10,8 +10,7 @@ mapfile -t bdfs < <(nvme_bdfs)
 run modprobe nvme
 aios_bind "${bdfs[0]}"
 wait_for_dev /dev/aiosnvme0n1
-other=/dev/$(ls /sys/bus/pci/devices/${bdfs[1]}/nvme/*/ | grep -m1 -E '^nvme[0-9]+n1$')
-wait_for_dev "$other"
+other=$(stock_disk "${bdfs[1]}")
 printf 'label: gpt\nstart=8MiB,size=64MiB\n' | sfdisk -q /dev/aiosnvme0n1 || fail "sfdisk failed"
 wait_for_dev /dev/aiosnvme0n1p1
 # The partition's data must land at its offset on the disk.

@@ -18,9 +18,8 @@ modprobe nvme poll_queues=1
 mapfile -t bdfs < <(nvme_bdfs)
 [ ${#bdfs[@]} -ge 2 ] || { echo "aios-bench: needs two NVMe controllers" >&2; exit 1; }
 aios_bind "${bdfs[1]}" >/dev/null
-stock=/dev/$(ls /sys/bus/pci/devices/${bdfs[0]}/nvme/*/ | grep -m1 -E '^nvme[0-9]+n1$')
+stock=$(stock_disk "${bdfs[0]}")
 aios=/dev/aiosnvme0n1
-wait_for_dev "$stock"
 wait_for_dev $aios
 for d in "$stock" $aios; do
 	dd if=/dev/urandom of="$d" bs=1M count=512 oflag=direct status=none
