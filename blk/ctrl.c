@@ -447,16 +447,17 @@ void aios_ctrl_mark_dead(struct aios_ctrl *ctrl)
  * A command timed out, or the controller reported a fatal status or
  * vanished: stop it, so that it can no longer DMA, and end everything it
  * had with an error.  The disks stay until the controller is unbound; all
- * their I/O fails meanwhile.
+ * their I/O fails meanwhile.  Also run by a synchronous waiter whose
+ * command timed out while teardown is under way: the cancel must happen
+ * before that waiter may return, and ending a command twice cannot happen.
  */
 void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why)
 {
 	int i;
 
-	if (xchg(&ctrl->dead, true))
-		return;
-	dev_err(ctrl->dev, "%s: controller disabled, its I/O fails from now on; rebind it (aios-bind --reset, then aios-bind) to use it again\n",
-		why);
+	if (!xchg(&ctrl->dead, true))
+		dev_err(ctrl->dev, "%s: controller disabled, its I/O fails from now on; rebind it (aios-bind --reset, then aios-bind) to use it again\n",
+			why);
 	aios_ctrl_mark_dead(ctrl);
 	aios_ctrl_disable(ctrl, false);
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++) {

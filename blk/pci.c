@@ -107,10 +107,16 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	/* Disabling the controller deletes its queues and stops all DMA. */
 	if (aios_ctrl_present(ctrl) && ctrl->admin.live)
 		aios_ctrl_disable(ctrl, true);
-	ctrl->admin.live = false;
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
 		aios_queue_cancel_all(&ctrl->ioq[i]);
 	aios_queue_cancel_all(&ctrl->admin);
+	/*
+	 * An admin passthrough caller may still be in its wait loop, touching
+	 * the queues; it holds admin_lock until it has seen its command end.
+	 */
+	mutex_lock(&ctrl->admin_lock);
+	ctrl->admin.live = false;
+	mutex_unlock(&ctrl->admin_lock);
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
 		aios_queue_free(&ctrl->ioq[i]);
 	kfree(ctrl->ioq);
