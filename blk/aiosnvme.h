@@ -173,7 +173,7 @@ static inline u16 aios_slot_cid(struct aios_queue *q, struct aios_slot *slot)
 }
 
 /* queue.c */
-int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 qid, u16 depth);
+int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 depth);
 void aios_queue_free(struct aios_queue *q);
 void aios_queue_reset_rings(struct aios_queue *q);
 struct aios_slot *aios_slot_get(struct aios_queue *q, bool can_wait);

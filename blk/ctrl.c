@@ -118,8 +118,6 @@ static int aios_status_errno(u16 status)
 	case NVME_SC_INVALID_FIELD:
 	case NVME_SC_INVALID_NS:
 		return -EINVAL;
-	case NVME_SC_HOST_ABORTED_CMD:
-		return -ECANCELED;
 	default:
 		return -EIO;
 	}
@@ -358,7 +356,7 @@ static int aios_start_queue(struct aios_ctrl *ctrl, struct aios_queue *q)
 {
 	int err;
 
-	err = aios_queue_alloc(ctrl, q, q->qid, ctrl->io_depth);
+	err = aios_queue_alloc(ctrl, q, ctrl->io_depth);
 	if (err)
 		return err;
 	err = aios_create_queue_pair(ctrl, q);

@@ -194,7 +194,7 @@ static int aios_ctrl_start(struct aios_ctrl *ctrl)
 {
 	int err;
 
-	err = aios_queue_alloc(ctrl, &ctrl->admin, 0, AIOS_ADMIN_DEPTH);
+	err = aios_queue_alloc(ctrl, &ctrl->admin, AIOS_ADMIN_DEPTH);
 	if (err)
 		return err;
 	err = aios_ctrl_disable(ctrl, false);

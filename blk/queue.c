@@ -19,13 +19,13 @@ static u32 __iomem *aios_doorbell(struct aios_ctrl *ctrl, u16 qid, bool cq)
 	return ctrl->bar + NVME_REG_DBS + (2 * qid + cq) * ctrl->db_stride;
 }
 
-int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 qid, u16 depth)
+/* Allocates the rings and slots of @q, whose qid (and polled, vector) are set. */
+int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 depth)
 {
 	struct device *dev = ctrl->dev;
 	unsigned int nr_slots = depth - 1, i;
 
 	q->ctrl = ctrl;
-	q->qid = qid;
 	q->depth = depth;
 	spin_lock_init(&q->sq_lock);
 	spin_lock_init(&q->cq_lock);
@@ -51,8 +51,8 @@ int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 qid, u16 
 		q->slots[i].prp_dma = q->prp_pool_dma + i * AIOS_PRP_LIST_BYTES;
 		q->slots[i].segs = q->seg_pool + i * AIOS_MAX_SEGS;
 	}
-	q->sq_db = aios_doorbell(ctrl, qid, false);
-	q->cq_db = aios_doorbell(ctrl, qid, true);
+	q->sq_db = aios_doorbell(ctrl, q->qid, false);
+	q->cq_db = aios_doorbell(ctrl, q->qid, true);
 	aios_queue_reset_rings(q);
 	return 0;
 }
