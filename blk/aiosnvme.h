@@ -83,7 +83,7 @@ struct aios_queue {
 	u8 cq_phase;
 	bool live;			/* created on the controller */
 	bool has_irq;
-	bool polled;			/* no interrupt: REQ_POLLED bios only */
+	bool polled;			/* no interrupt: polled bios and polling waiters */
 
 	unsigned long *slot_map;	/* slots taken; under sq_lock */
 	/*
@@ -199,7 +199,10 @@ void aios_queue_submit_flush_first(struct aios_queue *q, struct aios_slot *slot,
 void aios_queue_spin(struct aios_queue *q, bool (*done)(void *arg), void *arg);
 u64 aios_queue_spin_budget(struct aios_queue *q);
 void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot);
+bool aios_queue_may_poll(struct aios_queue *q);
+void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *arg);
 unsigned int aios_cpu_queue_index(struct aios_ctrl *ctrl);
+unsigned int aios_poll_queue_index(struct aios_ctrl *ctrl);
 
 /* lbio.c */
 void aios_lbio_exit(void);

@@ -4,8 +4,8 @@
  *
  * submit_bio goes straight from the bio to an NVMe command in a slot of the
  * submitting CPU's queue: no request, no tag, no scheduler, no merging.  A
- * synchronous bio may then be polled for a short, adaptive time so that
- * its submitter never sleeps and no one has to wake it.
+ * bio its submitter waits for goes to a queue without interrupt and is
+ * polled for, adaptively, so that nobody sleeps and nobody has to be woken.
  */
 #define pr_fmt(fmt) "aiosnvme: " fmt
 
@@ -149,15 +149,35 @@ flush:
 }
 
 /*
- * The submitting CPU's queue; polled bios go to a queue without interrupt,
- * where only their poller ends them (6.1 frees polled bios into a per-CPU
- * cache that must not be touched from an interrupt).
+ * Whether the submitter waits for this bio as soon as submit_bio returns
+ * (pread on O_DIRECT, a flush for fsync), and polling beats sleeping.
  */
-static unsigned int aios_bio_queue(struct aios_ctrl *ctrl, struct bio *bio)
+static bool aios_bio_waited(struct aios_queue *q, struct bio *bio)
 {
+	if (!op_is_sync(bio->bi_opf) || (bio->bi_opf & (REQ_POLLED | REQ_RAHEAD | REQ_NOWAIT)))
+		return false;
+	return aios_queue_may_poll(q);
+}
+
+/*
+ * The submitting CPU's queue.  Polled bios, and bios their submitter will
+ * poll for here, go to a queue without interrupt: nobody pays for an
+ * interrupt that only wakes a task that is not asleep.  Only their poller
+ * ends polled bios (6.1 frees them into a per-CPU cache that must not be
+ * touched from an interrupt).
+ */
+static unsigned int aios_bio_queue(struct aios_ctrl *ctrl, struct bio *bio, bool *wait)
+{
+	unsigned int qidx;
+
+	*wait = false;
 	if ((bio->bi_opf & REQ_POLLED) && ctrl->nr_poll)
-		return ctrl->nr_io + raw_smp_processor_id() % ctrl->nr_poll;
-	return aios_cpu_queue_index(ctrl);
+		return aios_poll_queue_index(ctrl);
+	qidx = aios_cpu_queue_index(ctrl);
+	*wait = aios_bio_waited(&ctrl->ioq[qidx], bio);
+	if (*wait && ctrl->nr_poll)
+		return aios_poll_queue_index(ctrl);
+	return qidx;
 }
 
 /* A slot and its sequence number at submission: it moves on when the command ends. */
@@ -182,7 +202,7 @@ static void aios_submit_bio(struct bio *bio)
 	struct aios_slot_seq ss;
 	unsigned int qidx;
 	blk_status_t st;
-	bool spin;
+	bool wait;
 
 	bio = bio_split_to_limits(bio);
 	if (!bio)
@@ -191,7 +211,7 @@ static void aios_submit_bio(struct bio *bio)
 		bio_io_error(bio);
 		return;
 	}
-	qidx = aios_bio_queue(ctrl, bio);
+	qidx = aios_bio_queue(ctrl, bio, &wait);
 	q = &ctrl->ioq[qidx];
 	slot = aios_slot_get(q, !(bio->bi_opf & REQ_NOWAIT));
 	if (!slot) {
@@ -210,20 +230,15 @@ static void aios_submit_bio(struct bio *bio)
 	}
 	if (bio->bi_opf & REQ_POLLED)
 		bio->bi_cookie = qidx;
-	/*
-	 * A synchronous submitter (pread on O_DIRECT, fsync's waits) will
-	 * sleep as soon as we return: spin here instead while the device is
-	 * quick, so that nobody sleeps and nobody has to be woken.
-	 */
-	spin = (bio->bi_opf & REQ_SYNC) && !(bio->bi_opf & REQ_POLLED);
 	ss.slot = slot;
 	ss.seq = READ_ONCE(slot->seq);
 	if ((bio->bi_opf & REQ_PREFLUSH) && bio_op(bio) == REQ_OP_WRITE && bio->bi_iter.bi_size)
 		aios_queue_submit_flush_first(q, slot, ns->nsid);
 	else
 		aios_queue_submit(q, slot);
-	if (spin)
-		aios_queue_spin(q, aios_slot_moved_on, &ss);
+	/* The bio may be gone from here on, unless we wait. */
+	if (wait)
+		aios_queue_poll_wait(q, aios_slot_moved_on, &ss);
 }
 
 static int aios_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned int flags)

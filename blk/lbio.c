@@ -172,6 +172,9 @@ static int aios_lbio_submit_direct(struct aios_lbio *lbio)
 	if ((lbio->flags & AIOS_LBIO_WRITE) && bdev_read_only(bdev))
 		return -EROFS;
 	lbio->qidx = aios_cpu_queue_index(ctrl);
+	/* Its submitter will wait for it: see aios_bio_queue(). */
+	if (!lbio->end_io && ctrl->nr_poll && aios_queue_may_poll(&ctrl->ioq[lbio->qidx]))
+		lbio->qidx = aios_poll_queue_index(ctrl);
 	q = &ctrl->ioq[lbio->qidx];
 	slot = aios_slot_get(q, true);
 	if (!slot)
@@ -219,8 +222,9 @@ static bool aios_lbio_is_done(void *arg)
 }
 
 /*
- * Waits for an lbio submitted without ->end_io.  On aiosnvme it first
- * spins on the queue it went to while the device is quick, then sleeps.
+ * Waits for an lbio submitted without ->end_io.  On aiosnvme it polls the
+ * queue it went to while the device is quick, then sleeps (or, on a queue
+ * without interrupt, keeps polling between sleeps).
  */
 int aios_lbio_wait(struct aios_lbio *lbio)
 {
@@ -231,7 +235,7 @@ int aios_lbio_wait(struct aios_lbio *lbio)
 		int idx = srcu_read_lock(&ctrl->srcu);
 
 		if (!READ_ONCE(ctrl->dead))
-			aios_queue_spin(&ctrl->ioq[lbio->qidx], aios_lbio_is_done, lbio);
+			aios_queue_poll_wait(&ctrl->ioq[lbio->qidx], aios_lbio_is_done, lbio);
 		srcu_read_unlock(&ctrl->srcu, idx);
 	}
 	wait_for_completion_io(&lbio->wait);

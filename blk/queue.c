@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) "aiosnvme: " fmt
 
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
@@ -262,10 +263,53 @@ void aios_queue_spin(struct aios_queue *q, bool (*done)(void *arg), void *arg)
 	}
 }
 
+/*
+ * Whether the submitter, who is about to wait for one command, should
+ * rather poll for it on a queue without interrupt: only when nothing else
+ * of its CPU is in flight and it is not batching (a plug), since spinning
+ * then would serialise what the device could overlap.
+ */
+bool aios_queue_may_poll(struct aios_queue *q)
+{
+	return aios_poll_max_us && !current->plug && preemptible() && !atomic_read(&q->inflight);
+}
+
+/*
+ * Waits for done(arg) on @q: spins while the device is quick.  On a queue
+ * without interrupt nobody else ends the command, so the waiter then keeps
+ * reaping between ever longer sleeps, until the command ends, the
+ * controller dies (which cancels it) or it times out.
+ */
+void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *arg)
+{
+	unsigned long deadline = jiffies + aios_io_timeout * HZ;
+	unsigned int delay;
+
+	aios_queue_spin(q, done, arg);
+	if (q->has_irq)
+		return;
+	delay = clamp_t(u64, READ_ONCE(q->rtt_ewma_ns) / (2 * NSEC_PER_USEC), 5, 1000);
+	while (!done(arg) && !READ_ONCE(q->ctrl->dead)) {
+		if (aios_io_timeout && time_after(jiffies, deadline)) {
+			aios_ctrl_fail(q->ctrl, "I/O timeout of a polled command");
+			return;
+		}
+		usleep_range(delay, delay + delay / 4);
+		q->nr_poll_completed += aios_queue_reap(q);
+		delay = min(delay * 2, 1000U);
+	}
+}
+
 /* The queue of the submitting CPU. */
 unsigned int aios_cpu_queue_index(struct aios_ctrl *ctrl)
 {
 	return ctrl->cpu_to_queue[raw_smp_processor_id()];
+}
+
+/* A queue without interrupt, for the submitting CPU; needs nr_poll > 0. */
+unsigned int aios_poll_queue_index(struct aios_ctrl *ctrl)
+{
+	return ctrl->nr_io + raw_smp_processor_id() % ctrl->nr_poll;
 }
 
 /*
