@@ -11,6 +11,7 @@
 #include <linux/ratelimit.h>
 #include <aios/ext4_fs.h>
 #include <aios/compat.h>
+#include <aios/lbio.h>
 
 /* The kernel keeps these two private to ext4/xfs/jbd2; ours mean the same. */
 #define AIOSFS_EFSBADCRC	EBADMSG
@@ -45,7 +46,10 @@ struct aiosfs_sb_info {
 	bool s_has_csum;			/* metadata_csum */
 	bool s_inode_csum;			/* metadata_csum on a Linux-made fs */
 	struct ratelimit_state s_err_ratelimit;
+	struct aios_lbio_dev *s_lbio;		/* the device, for the read paths */
 };
+
+struct aiosfs_ext_cache;
 
 struct aiosfs_inode_info {
 	__le32 i_data[AIOSFS_N_BLOCKS + 1];	/* +1: a fast symlink's NUL */
@@ -55,6 +59,7 @@ struct aiosfs_inode_info {
 	u16 i_extra_isize;
 	bool i_has_crtime;
 	struct timespec64 i_crtime;
+	struct aiosfs_ext_cache __rcu *i_ec;	/* all extents, for files with few */
 	struct inode vfs_inode;
 };
 
@@ -114,6 +119,14 @@ extern const struct address_space_operations aiosfs_aops;
 
 /* extents.c */
 int aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map);
+bool aiosfs_ext_cache_map(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map);
+void aiosfs_ext_cache_warm(struct inode *inode);
+void aiosfs_ext_cache_free(struct inode *inode);
+
+/* read.c */
+ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to);
+int aiosfs_read_folio(struct file *file, struct folio *folio);
+void aiosfs_readahead(struct readahead_control *rac);
 
 /* file.c */
 extern const struct file_operations aiosfs_file_operations;

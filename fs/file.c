@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * aiosfs: regular and special files.  Reads go through the page cache;
- * the mapping is read-only, so shared writable mmaps are refused.
+ * aiosfs: regular and special files.  Reads take the asynchronous read
+ * path (read.c); the mapping is read-only, so shared writable mmaps are
+ * refused.
  */
 #include <linux/fs.h>
 #include "aiosfs.h"
 
+static int aiosfs_file_open(struct inode *inode, struct file *file)
+{
+	/* Mapping blocks must cost no I/O once the file is being read. */
+	aiosfs_ext_cache_warm(inode);
+	file->f_mode |= FMODE_CAN_ODIRECT;
+	return generic_file_open(inode, file);
+}
+
 const struct file_operations aiosfs_file_operations = {
+	.open		= aiosfs_file_open,
 	.llseek		= generic_file_llseek,
-	.read_iter	= generic_file_read_iter,
+	.read_iter	= aiosfs_file_read_iter,
 	.mmap		= generic_file_readonly_mmap,
 	.splice_read	= aios_file_splice_read,
 };

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * aiosfs: reading inodes from the inode tables, getattr, and the page cache
- * read path through the block mapping.
+ * aiosfs: reading inodes from the inode tables, and getattr.
  */
 #include <linux/fs.h>
-#include <linux/mpage.h>
 #include <linux/pagemap.h>
 #include "aiosfs.h"
 
@@ -283,45 +281,7 @@ int aiosfs_getattr(AIOS_IDMAP_ARG idmap, const struct path *path, struct kstat *
 	return 0;
 }
 
-/*
- * The mpage helpers' view of aiosfs_map_blocks(): holes and unwritten
- * extents stay unmapped, so the page cache fills them with zeroes.
- */
-static int aiosfs_get_block(struct inode *inode, sector_t iblock, struct buffer_head *bh,
-			    int create)
-{
-	unsigned int bits = inode->i_blkbits;
-	struct aiosfs_map map;
-	u64 want = bh->b_size >> bits;
-	int err;
-
-	if (WARN_ON_ONCE(create))
-		return -EROFS;
-	if (iblock > U32_MAX)
-		return 0;
-	want = clamp_t(u64, want, 1, U32_MAX);
-	err = aiosfs_map_blocks(inode, iblock, want, &map);
-	if (err)
-		return err;
-	if (map.m_pblk && !map.m_unwritten)
-		map_bh(bh, inode->i_sb, map.m_pblk);
-	/* After map_bh(), which sets one block: say how far the run goes. */
-	bh->b_size = (size_t)map.m_len << bits;
-	return 0;
-}
-
-static int aiosfs_read_folio(struct file *file, struct folio *folio)
-{
-	return mpage_read_folio(folio, aiosfs_get_block);
-}
-
-static void aiosfs_readahead(struct readahead_control *rac)
-{
-	mpage_readahead(rac, aiosfs_get_block);
-}
-
 const struct address_space_operations aiosfs_aops = {
 	.read_folio		= aiosfs_read_folio,
 	.readahead		= aiosfs_readahead,
-	.invalidate_folio	= block_invalidate_folio,
 };

@@ -124,11 +124,15 @@ static struct inode *aiosfs_alloc_inode(struct super_block *sb)
 {
 	struct aiosfs_inode_info *ei = alloc_inode_sb(sb, aiosfs_inode_cachep, GFP_KERNEL);
 
-	return ei ? &ei->vfs_inode : NULL;
+	if (!ei)
+		return NULL;
+	RCU_INIT_POINTER(ei->i_ec, NULL);
+	return &ei->vfs_inode;
 }
 
 static void aiosfs_free_inode(struct inode *inode)
 {
+	aiosfs_ext_cache_free(inode);
 	kmem_cache_free(aiosfs_inode_cachep, AIOSFS_I(inode));
 }
 
@@ -149,6 +153,8 @@ static void aiosfs_free_sbi(struct aiosfs_sb_info *sbi)
 		kfree(sbi->s_gd_bh);
 	}
 	brelse(sbi->s_sbh);
+	if (sbi->s_lbio)
+		aios_lbio_dev_put(sbi->s_lbio);
 	kfree(sbi);
 }
 
@@ -424,6 +430,12 @@ static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!sb_set_blocksize(sb, 4096)) {
 		pr_err("(%s): cannot use 4096-byte blocks on this device\n", sb->s_id);
 		err = -EINVAL;
+		goto out;
+	}
+	sbi->s_lbio = aios_lbio_dev_get(sb->s_bdev);
+	if (IS_ERR(sbi->s_lbio)) {
+		err = PTR_ERR(sbi->s_lbio);
+		sbi->s_lbio = NULL;
 		goto out;
 	}
 	err = aiosfs_load_super(sb, sbi);

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aiosfs: the asynchronous read path.
+ *
+ * On a page-cache miss the device read is issued first, into fresh pages
+ * from the lbio pool that are not in the page cache yet; inserting them
+ * into the page cache and the LRU (with its memcg charge and accounting),
+ * and refilling the pool, then overlap with the device's work instead of
+ * preceding it.  The pages sit locked and not uptodate in the cache until
+ * their read completes, so a concurrent reader waits on them as on any page
+ * under read; a reader that lost the insertion race drops its own copy.
+ * Once the pages are in, filemap_read() copies them out.
+ *
+ * The kernel's ->read_folio and ->readahead (page faults, and pages that a
+ * failed read left behind) go through lbio as well, completing in the
+ * lbio callback.  Aligned O_DIRECT reads go to the user's pages directly.
+ */
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include "aiosfs.h"
+
+/* Reads one call keeps in flight: up to 512 KiB. */
+#define AIOSFS_RD_BATCH		4
+
+/* One lbio of a read, and which of its pages made it into the page cache. */
+struct aiosfs_rd {
+	struct aios_lbio lbio;
+	pgoff_t index;			/* of pages[0] */
+	u32 added;			/* bit i: pages[i] is in the page cache */
+	/*
+	 * A read ahead of the reader is not waited for: its completion and
+	 * the end of the insertion each drop a count, the last one finishes.
+	 */
+	atomic_t pending;
+};
+
+struct aiosfs_rd_batch {
+	struct inode *inode;
+	unsigned int nr;
+	struct aiosfs_rd *rd[AIOSFS_RD_BATCH];
+	struct aiosfs_rd *cur;		/* being filled, not submitted yet */
+	u64 next_pblk;			/* where cur continues on the device */
+	pgoff_t wait_end;		/* pages below this one are waited for */
+};
+
+static struct aiosfs_rd *aiosfs_rd_alloc(struct inode *inode, pgoff_t index, u64 pblk,
+					 gfp_t gfp)
+{
+	struct aiosfs_rd *rd = kmalloc(sizeof(*rd), gfp);
+
+	if (!rd)
+		return NULL;
+	aios_lbio_init(&rd->lbio, AIOSFS_SB(inode->i_sb)->s_lbio,
+		       pblk << (inode->i_blkbits - SECTOR_SHIFT), 0);
+	rd->lbio.private = rd;
+	rd->index = index;
+	rd->added = 0;
+	atomic_set(&rd->pending, 2);
+	return rd;
+}
+
+/* Publishes (or not) the pages of a finished read and lets go of them. */
+static void aiosfs_rd_finish(struct aiosfs_rd *rd, int err)
+{
+	unsigned int i;
+
+	for (i = 0; i < rd->lbio.nr_pages; i++) {
+		struct page *page = rd->lbio.pages[i];
+
+		if (rd->added & BIT(i)) {
+			if (!err)
+				folio_mark_uptodate(page_folio(page));
+			folio_unlock(page_folio(page));
+		}
+		put_page(page);
+	}
+	kfree(rd);
+}
+
+static void aiosfs_rd_ahead_done(struct aios_lbio *lbio)
+{
+	struct aiosfs_rd *rd = lbio->private;
+
+	if (atomic_dec_and_test(&rd->pending))
+		aiosfs_rd_finish(rd, lbio->error);
+}
+
+/* Sends the run being built; a run past what the reader wants is not waited for. */
+static void aiosfs_rd_close(struct aiosfs_rd_batch *b)
+{
+	struct aiosfs_rd *rd = b->cur;
+
+	if (!rd)
+		return;
+	b->cur = NULL;
+	if (rd->index >= b->wait_end)
+		rd->lbio.end_io = aiosfs_rd_ahead_done;
+	b->rd[b->nr++] = rd;
+	aios_lbio_submit(&rd->lbio);
+}
+
+/*
+ * The CPU work of a miss, done while the device reads: page cache and LRU
+ * insertion, the pool refill; then the wait (a poll on aiosnvme).
+ */
+static void aiosfs_rd_complete(struct aiosfs_rd_batch *b)
+{
+	struct address_space *mapping = b->inode->i_mapping;
+	gfp_t gfp = readahead_gfp_mask(mapping);
+	unsigned int i, j;
+
+	aiosfs_rd_close(b);
+	for (i = 0; i < b->nr; i++) {
+		struct aiosfs_rd *rd = b->rd[i];
+
+		for (j = 0; j < rd->lbio.nr_pages; j++) {
+			struct folio *folio = page_folio(rd->lbio.pages[j]);
+
+			__folio_set_locked(folio);
+			if (!filemap_add_folio(mapping, folio, rd->index + j, gfp))
+				rd->added |= BIT(j);
+			else
+				__folio_clear_locked(folio);
+		}
+	}
+	aios_lbio_pool_refill();
+	for (i = 0; i < b->nr; i++) {
+		struct aiosfs_rd *rd = b->rd[i];
+
+		if (rd->lbio.end_io) {
+			if (atomic_dec_and_test(&rd->pending))
+				aiosfs_rd_finish(rd, rd->lbio.error);
+		} else {
+			aiosfs_rd_finish(rd, aios_lbio_wait(&rd->lbio));
+		}
+	}
+	b->nr = 0;
+}
+
+/* Adds page index, at device block pblk, to the run being built. */
+static int aiosfs_rd_add(struct aiosfs_rd_batch *b, pgoff_t index, u64 pblk)
+{
+	struct page *page;
+
+	if (b->cur && (b->cur->lbio.nr_pages == AIOS_LBIO_MAX_PAGES || b->next_pblk != pblk ||
+		       index == b->wait_end))
+		aiosfs_rd_close(b);
+	if (!b->cur) {
+		if (b->nr == AIOSFS_RD_BATCH)
+			aiosfs_rd_complete(b);
+		b->cur = aiosfs_rd_alloc(b->inode, index, pblk, GFP_KERNEL);
+		if (!b->cur)
+			return -ENOMEM;
+	}
+	page = aios_lbio_page_get();
+	if (!page)
+		return -ENOMEM;
+	aios_lbio_add_page(&b->cur->lbio, page);
+	b->next_pblk = pblk + 1;
+	return 0;
+}
+
+static bool aiosfs_page_cached(struct address_space *mapping, pgoff_t index)
+{
+	void *entry;
+
+	rcu_read_lock();
+	entry = xa_load(&mapping->i_pages, index);
+	rcu_read_unlock();
+	return entry && !xa_is_value(entry);
+}
+
+/*
+ * The last page to read: the request's, or further for a sequential
+ * reader, whose window doubles on each miss up to the file's readahead
+ * size.
+ */
+static pgoff_t aiosfs_ra_end(struct file *file, loff_t pos, pgoff_t first, pgoff_t last,
+			     pgoff_t eof)
+{
+	struct file_ra_state *ra = &file->f_ra;
+	unsigned int max = min_t(unsigned int, ra->ra_pages,
+				 AIOSFS_RD_BATCH * AIOS_LBIO_MAX_PAGES);
+	unsigned int win;
+
+	if ((file->f_mode & FMODE_RANDOM) || !max || pos != ra->prev_pos) {
+		ra->size = 0;
+		return last;
+	}
+	win = clamp_t(unsigned int, ra->size * 2, 4, max);
+	ra->size = win;
+	return min(eof, max_t(pgoff_t, last, first + win - 1));
+}
+
+/* Brings the pages of a buffered read into the page cache, device first. */
+static void aiosfs_fill(struct kiocb *iocb, size_t count)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct address_space *mapping = inode->i_mapping;
+	struct aiosfs_rd_batch b = { .inode = inode };
+	struct aiosfs_map map = { .m_len = 0 };
+	loff_t isize = i_size_read(inode);
+	pgoff_t index, last, end, eof;
+
+	if (iocb->ki_pos >= isize)
+		return;
+	eof = (isize - 1) >> PAGE_SHIFT;
+	index = iocb->ki_pos >> PAGE_SHIFT;
+	last = min_t(loff_t, isize - 1, iocb->ki_pos + count - 1) >> PAGE_SHIFT;
+	end = aiosfs_ra_end(file, iocb->ki_pos, index, last, eof);
+	b.wait_end = last + 1;
+
+	filemap_invalidate_lock_shared(mapping);
+	for (; index <= end; index++) {
+		if (aiosfs_page_cached(mapping, index)) {
+			aiosfs_rd_close(&b);
+			/* Read ahead no further than the next cached page. */
+			if (index > last)
+				break;
+			continue;
+		}
+		if (index < map.m_lblk || index - map.m_lblk >= map.m_len) {
+			if (aiosfs_map_blocks(inode, index, min_t(u64, end - index + 1, U32_MAX),
+					      &map))
+				break;
+		}
+		/* Holes and unwritten extents: ->read_folio zeroes them. */
+		if (!map.m_pblk || map.m_unwritten) {
+			aiosfs_rd_close(&b);
+			continue;
+		}
+		if (aiosfs_rd_add(&b, index, map.m_pblk + (index - map.m_lblk)))
+			break;
+	}
+	aiosfs_rd_complete(&b);
+	filemap_invalidate_unlock_shared(mapping);
+}
+
+/*
+ * O_DIRECT reads aligned to pages go to the reader's pages; other sector
+ * aligned ones take the page cache; anything else is refused, as by ext4.
+ */
+static ssize_t aiosfs_dio_read(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	unsigned int lbs = bdev_logical_block_size(inode->i_sb->s_bdev);
+	unsigned long align = iocb->ki_pos | iov_iter_alignment(to);
+	loff_t isize = i_size_read(inode);
+	struct aiosfs_rd *rd = NULL;
+	struct page *pages[AIOS_LBIO_MAX_PAGES];
+	size_t count, len, done = 0;
+	ssize_t ret = 0;
+
+	if (align & (lbs - 1))
+		return -EINVAL;
+	if (align & (PAGE_SIZE - 1)) {
+		iocb->ki_flags &= ~IOCB_DIRECT;
+		aiosfs_fill(iocb, iov_iter_count(to));
+		ret = generic_file_read_iter(iocb, to);
+		iocb->ki_flags |= IOCB_DIRECT;
+		return ret;
+	}
+	if (iocb->ki_pos >= isize)
+		return 0;
+	count = min_t(loff_t, iov_iter_count(to), isize - iocb->ki_pos);
+	/* Whole blocks; the buffer has room, its length being page aligned. */
+	len = round_up(count, PAGE_SIZE);
+	while (done < len) {
+		pgoff_t index = (iocb->ki_pos + done) >> PAGE_SHIFT;
+		struct aiosfs_map map;
+		unsigned int i, n;
+		ssize_t got;
+
+		ret = aiosfs_map_blocks(inode, index,
+					min_t(size_t, (len - done) >> PAGE_SHIFT,
+					      AIOS_LBIO_MAX_PAGES), &map);
+		if (ret)
+			break;
+		if (!map.m_pblk || map.m_unwritten) {
+			size_t z = (size_t)map.m_len << PAGE_SHIFT;
+
+			if (iov_iter_zero(z, to) != z) {
+				ret = -EFAULT;
+				break;
+			}
+			done += z;
+			continue;
+		}
+		got = iov_iter_get_pages2(to, pages, (size_t)map.m_len << PAGE_SHIFT, map.m_len,
+					  &(size_t){ 0 });
+		if (got <= 0) {
+			ret = got ?: -EFAULT;
+			break;
+		}
+		n = DIV_ROUND_UP(got, PAGE_SIZE);
+		rd = aiosfs_rd_alloc(inode, index, map.m_pblk, GFP_KERNEL);
+		if (!rd) {
+			ret = -ENOMEM;
+		} else {
+			for (i = 0; i < n; i++)
+				aios_lbio_add_page(&rd->lbio, pages[i]);
+			aios_lbio_submit(&rd->lbio);
+			ret = aios_lbio_wait(&rd->lbio);
+			kfree(rd);
+		}
+		for (i = 0; i < n; i++) {
+			if (!ret && user_backed_iter(to))
+				set_page_dirty_lock(pages[i]);
+			put_page(pages[i]);
+		}
+		if (ret) {
+			iov_iter_revert(to, got);
+			break;
+		}
+		done += got;
+	}
+	if (done > count)
+		iov_iter_revert(to, done - count);
+	done = min(done, count);
+	iocb->ki_pos += done;
+	return done ?: ret;
+}
+
+ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	if (!iov_iter_count(to))
+		return 0;
+	if (iocb->ki_flags & IOCB_DIRECT)
+		return aiosfs_dio_read(iocb, to);
+	/* NOWAIT readers must not wait for the device; the generic path says EAGAIN. */
+	if (!(iocb->ki_flags & (IOCB_NOWAIT | IOCB_NOIO)))
+		aiosfs_fill(iocb, iov_iter_count(to));
+	return generic_file_read_iter(iocb, to);
+}
+
+/* Completion of ->read_folio and ->readahead reads: the pages are the cache's. */
+static void aiosfs_ra_done(struct aios_lbio *lbio)
+{
+	unsigned int i;
+
+	for (i = 0; i < lbio->nr_pages; i++) {
+		struct folio *folio = page_folio(lbio->pages[i]);
+
+		if (!lbio->error)
+			folio_mark_uptodate(folio);
+		folio_unlock(folio);
+	}
+	kfree(lbio->private);
+}
+
+/* A locked folio in the cache, not read: zeroes for a hole, else a read. */
+static int aiosfs_ra_folio(struct inode *inode, struct folio *folio, struct aiosfs_map *map,
+			   struct aiosfs_rd **cur, u64 *next_pblk)
+{
+	pgoff_t index = folio->index;
+	u64 pblk;
+	int err;
+
+	if (index < map->m_lblk || index - map->m_lblk >= map->m_len) {
+		err = aiosfs_map_blocks(inode, index, AIOS_LBIO_MAX_PAGES, map);
+		if (err)
+			return err;
+	}
+	if (!map->m_pblk || map->m_unwritten) {
+		clear_highpage(folio_page(folio, 0));
+		folio_mark_uptodate(folio);
+		folio_unlock(folio);
+		return 0;
+	}
+	pblk = map->m_pblk + (index - map->m_lblk);
+	if (*cur && ((*cur)->lbio.nr_pages == AIOS_LBIO_MAX_PAGES || *next_pblk != pblk)) {
+		aios_lbio_submit(&(*cur)->lbio);
+		*cur = NULL;
+	}
+	if (!*cur) {
+		*cur = aiosfs_rd_alloc(inode, index, pblk, mapping_gfp_constraint(folio->mapping,
+										  GFP_KERNEL));
+		if (!*cur)
+			return -ENOMEM;
+		(*cur)->lbio.end_io = aiosfs_ra_done;
+	}
+	aios_lbio_add_page(&(*cur)->lbio, folio_page(folio, 0));
+	*next_pblk = pblk + 1;
+	return 0;
+}
+
+int aiosfs_read_folio(struct file *file, struct folio *folio)
+{
+	struct aiosfs_map map = { .m_len = 0 };
+	struct aiosfs_rd *rd = NULL;
+	u64 next;
+	int err;
+
+	err = aiosfs_ra_folio(folio->mapping->host, folio, &map, &rd, &next);
+	if (err) {
+		folio_unlock(folio);
+		return err;
+	}
+	if (rd)
+		aios_lbio_submit(&rd->lbio);
+	return 0;
+}
+
+void aiosfs_readahead(struct readahead_control *rac)
+{
+	struct inode *inode = rac->mapping->host;
+	struct aiosfs_map map = { .m_len = 0 };
+	struct aiosfs_rd *rd = NULL;
+	struct folio *folio;
+	u64 next = 0;
+
+	/* A folio left unread stays !uptodate: ->read_folio retries it. */
+	while ((folio = readahead_folio(rac)))
+		if (aiosfs_ra_folio(inode, folio, &map, &rd, &next))
+			folio_unlock(folio);
+	if (rd)
+		aios_lbio_submit(&rd->lbio);
+}
