@@ -26,10 +26,11 @@ KSFT_DIR := $(LINUX_SRC)/tools/testing/selftests
 C_TESTS := $(wildcard tests/*/*.c)
 C_TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(C_TESTS))
 TEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -D_GNU_SOURCE -I$(KSFT_DIR) -Itests/lib
+AIOS_CTL := $(BUILD)/tools/aios-ctl
 
 .PHONY: all module deps check check-built tests bench lint dkms-install dkms-remove clean
 
-all: module
+all: module $(AIOS_CTL)
 
 # Each kernel gets its own copy of the sources under build/KVER/src, so that
 # builds for several kernels never share objects.
@@ -59,11 +60,18 @@ check-built: tests
 $(LINUX_SRC)/.stamp: tools/linux-source
 	@tools/linux-source $(LINUX_SRC)
 
-tests: $(C_TEST_BINS)
+tests: $(C_TEST_BINS) $(AIOS_CTL)
 
 $(BUILD)/tests/%: tests/%.c tests/lib/aios_test.h $(LINUX_SRC)/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread
+
+# tools/aios-ctl runs this.  libnvme.pc requires json-c and openssl, whose -dev
+# packages we do not need: without them pkg-config fails, and -lnvme does.
+$(AIOS_CTL): tools/aios-ctl.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< \
+		$(shell pkg-config --cflags --libs libnvme 2>/dev/null || echo -lnvme)
 
 bench: deps
 	@tools/aios-bench
