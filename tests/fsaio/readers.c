@@ -26,14 +26,14 @@
 #define SEED		0x5eed0123456789abULL
 
 /* The content every file should have: a word that names its offset. */
-static uint64_t word_at(uint64_t off)
+static unsigned long long word_at(unsigned long long off)
 {
 	return (off * 0x9E3779B97F4A7C15ULL) ^ SEED;
 }
 
-static void fill(void *buf, uint64_t off, size_t len)
+static void fill(void *buf, unsigned long long off, size_t len)
 {
-	uint64_t *w = buf;
+	unsigned long long *w = buf;
 	size_t i;
 
 	for (i = 0; i < len / 8; i++)
@@ -41,32 +41,38 @@ static void fill(void *buf, uint64_t off, size_t len)
 }
 
 /* Whether buf holds the data at [off, off + len); zeroes if hole. */
-static int check(const void *buf, uint64_t off, size_t len, int hole)
+static int check(const void *buf, unsigned long long off, size_t len, int hole)
 {
-	const uint64_t *w = buf;
+	const unsigned long long *w = buf;
 	size_t i;
 
 	for (i = 0; i < len / 8; i++) {
-		uint64_t want = hole ? 0 : word_at(off + i * 8);
+		unsigned long long want = hole ? 0 : word_at(off + i * 8);
 
 		if (w[i] != want) {
 			printf("# mismatch at %llu: %#llx, want %#llx\n",
-			       (unsigned long long)(off + i * 8), (unsigned long long)w[i],
-			       (unsigned long long)want);
+			       (off + i * 8), w[i],
+			       want);
 			return 0;
 		}
 	}
 	return 1;
 }
 
+/* A block-aligned offset in [0, size) for a block size bs, from seed. */
+static unsigned long long rnd_off(unsigned int *seed, unsigned long long size, size_t bs)
+{
+	return ((unsigned long long)rand_r(seed) % (size / bs)) * bs;
+}
+
 /* sparse: data at [0, 64K) and [4M, 4M + 64K); unwritten at [1M, 2M). */
-static int sparse_hole(uint64_t off)
+static int sparse_hole(unsigned long long off)
 {
 	return !(off < 65536 || (off >= (4 << 20) && off < (4 << 20) + 65536));
 }
 
 /* frag: every other 4 KiB block punched out, for about 2048 extents. */
-static int frag_hole(uint64_t off)
+static int frag_hole(unsigned long long off)
 {
 	return (off >> 12) & 1;
 }
@@ -80,11 +86,11 @@ static int sh(const char *cmd)
 	return st;
 }
 
-static int write_file(const char *path, uint64_t size)
+static int write_file(const char *path, unsigned long long size)
 {
 	size_t chunk = 1 << 20;
 	char *buf = malloc(chunk);
-	uint64_t off;
+	unsigned long long off;
 	int fd, ok = 1;
 
 	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
@@ -120,7 +126,7 @@ static int make_sparse(const char *path)
 
 static int make_frag(const char *path)
 {
-	uint64_t off;
+	unsigned long long off;
 	int fd, ok;
 
 	if (!write_file(path, FRAG_SIZE))
@@ -167,9 +173,13 @@ static int prepare(const char *mnt, int direct)
 	snprintf(path, sizeof(path), "%s/frag", mnt);
 	if (!make_frag(path))
 		return 0;
-	snprintf(cmd, sizeof(cmd), "umount %s && e2fsck -fn %s >/dev/null && aios_load && "
-		 "mount -t aiosfs -o ro %s %s && grep -q ' %s aiosfs ro' /proc/mounts",
-		 mnt, dev, dev, mnt, mnt);
+	snprintf(cmd, sizeof(cmd), "umount %s && e2fsck -fn %s >/dev/null", mnt, dev);
+	if (sh(cmd))
+		return 0;
+	snprintf(cmd, sizeof(cmd), "aios_load && mount -t aiosfs -o ro %s %s", dev, mnt);
+	if (sh(cmd))
+		return 0;
+	snprintf(cmd, sizeof(cmd), "grep -q ' %s aiosfs ro' /proc/mounts", mnt);
 	return !sh(cmd);
 }
 
@@ -220,9 +230,9 @@ TEST_F(rd, sequential)
 	unsigned int s;
 
 	ASSERT_NE(NULL, buf);
-	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 		int fd = open_cold(self->mnt, "data", O_RDONLY);
-		uint64_t off = 0;
+		unsigned long long off = 0;
 		ssize_t n;
 
 		ASSERT_LE(0, fd);
@@ -230,7 +240,7 @@ TEST_F(rd, sequential)
 			/* Words only: check what a whole word covers. */
 			if (off % 8 == 0)
 				ASSERT_TRUE(check(buf, off, n & ~7UL, 0)) {
-					printf("# size %zu at %llu\n", sizes[s], (unsigned long long)off);
+					printf("# size %zu at %llu\n", sizes[s], off);
 				}
 			off += n;
 		}
@@ -262,7 +272,7 @@ static void *rnd_reader(void *p)
 		return NULL;
 	}
 	for (i = 0; i < 4000 && !a->bad; i++) {
-		uint64_t off = ((uint64_t)rand_r(&seed) % (DATA_SIZE / a->bs)) * a->bs;
+		unsigned long long off = rnd_off(&seed, DATA_SIZE, a->bs);
 
 		if (pread(fd, buf, a->bs, off) != (ssize_t)a->bs || !check(buf, off, a->bs, 0))
 			a->bad = i + 1;
@@ -304,7 +314,7 @@ TEST_F(rd, direct)
 	ASSERT_EQ(0, posix_memalign((void **)&buf, 4096, (1 << 20) + 4096));
 	for (s = 0; s < 4; s++) {
 		for (i = 0; i < 300; i++) {
-			uint64_t off = ((uint64_t)rand_r(&seed) % (DATA_SIZE / sizes[s])) * sizes[s];
+			unsigned long long off = rnd_off(&seed, DATA_SIZE, sizes[s]);
 
 			ASSERT_EQ((ssize_t)sizes[s], pread(fd, buf, sizes[s], off));
 			ASSERT_TRUE(check(buf, off, sizes[s], 0));
@@ -336,7 +346,7 @@ TEST_F(rd, mmap_cold)
 	p = mmap(NULL, DATA_SIZE, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	for (i = 0; i < 3000; i++) {
-		uint64_t off = ((uint64_t)rand_r(&seed) % (DATA_SIZE / 4096)) * 4096;
+		unsigned long long off = rnd_off(&seed, DATA_SIZE, 4096);
 
 		ASSERT_TRUE(check(p + off, off, 4096, 0));
 	}
@@ -347,18 +357,18 @@ TEST_F(rd, mmap_cold)
 
 /* A file of holes, data and unwritten extents; and one of 2048 extents. */
 static void check_holes(struct __test_metadata *_metadata, const char *mnt, const char *name,
-			uint64_t size, int (*hole)(uint64_t))
+			unsigned long long size, int (*hole)(unsigned long long))
 {
 	int fd = open_cold(mnt, name, O_RDONLY);
 	int dfd = open_cold(mnt, name, O_RDONLY | O_DIRECT);
 	char *buf, *p;
-	uint64_t off;
+	unsigned long long off;
 
 	ASSERT_LE(0, fd);
 	ASSERT_LE(0, dfd);
 	ASSERT_EQ(0, posix_memalign((void **)&buf, 4096, 65536));
 	for (off = 0; off < size; off += 65536) {
-		uint64_t b;
+		unsigned long long b;
 
 		ASSERT_EQ(65536, pread(fd, buf, 65536, off));
 		for (b = 0; b < 65536; b += 4096)

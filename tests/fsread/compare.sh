@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # A tree written by ext4 reads back the same through aiosfs: every path's
 # type, mode, owner, size, times, link count, blocks, xattrs, readdir names
-# and d_type, contents (read and mmap), and statfs.
+# and d_type, contents (read and mmap), and statfs; on nvme.ko (the bio
+# fallback) warm and cold, and on aiosnvme (the direct lbio path).
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsread/helpers"
 
@@ -37,6 +38,16 @@ echo 3 >/proc/sys/vm/drop_caches
 $PY "$TREE" record $mnt >/tmp/aiosfs2.json || fail "second recording failed"
 $PY "$TREE" compare /tmp/ext4.json /tmp/aiosfs2.json || fail "aiosfs disagrees after drop_caches"
 run umount $mnt
+
+# The same controller on aiosnvme, where reads take the direct lbio path.
+bdf=$(nvme_bdfs | head -n1)
+aios_bind "$bdf"
+wait_for_dev /dev/aiosnvme0n1
+run mount -t aiosfs -o ro /dev/aiosnvme0n1 $mnt
+$PY "$TREE" record $mnt >/tmp/aiosfs3.json || fail "recording on aiosnvme failed"
+$PY "$TREE" compare /tmp/ext4.json /tmp/aiosfs3.json || fail "aiosfs on aiosnvme disagrees"
+run umount $mnt
+"$AIOS_ROOT/tools/aios-bind" --reset "$bdf" >/dev/null || fail "giving $bdf back failed"
 aios_unload
-klog_since | grep -E "aiosfs.*\((nvme|loop)" && fail "aiosfs complained about a clean filesystem"
+klog_since | grep -E "aiosfs.*\((nvme|loop|aiosnvme)" && fail "aiosfs complained about a clean filesystem"
 exit 0
