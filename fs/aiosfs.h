@@ -125,6 +125,7 @@ void aiosfs_ext_cache_free(struct inode *inode);
 
 /* read.c */
 ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to);
+int aiosfs_file_mmap(struct file *file, struct vm_area_struct *vma);
 int aiosfs_read_folio(struct file *file, struct folio *folio);
 void aiosfs_readahead(struct readahead_control *rac);
 

@@ -19,7 +19,7 @@ const struct file_operations aiosfs_file_operations = {
 	.open		= aiosfs_file_open,
 	.llseek		= generic_file_llseek,
 	.read_iter	= aiosfs_file_read_iter,
-	.mmap		= generic_file_readonly_mmap,
+	.mmap		= aiosfs_file_mmap,
 	.splice_read	= aios_file_splice_read,
 };
 

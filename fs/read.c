@@ -11,12 +11,14 @@
  * under read; a reader that lost the insertion race drops its own copy.
  * Once the pages are in, filemap_read() copies them out.
  *
- * The kernel's ->read_folio and ->readahead (page faults, and pages that a
- * failed read left behind) go through lbio as well, completing in the
- * lbio callback.  Aligned O_DIRECT reads go to the user's pages directly.
+ * Page faults take the same path.  The kernel's ->read_folio and
+ * ->readahead (pages that a failed read left behind, holes) go through
+ * lbio as well, completing in its callback.  Aligned O_DIRECT reads go to
+ * the user's pages directly.
  */
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -195,30 +197,21 @@ static pgoff_t aiosfs_ra_end(struct file *file, loff_t pos, pgoff_t first, pgoff
 	return min(eof, max_t(pgoff_t, last, first + win - 1));
 }
 
-/* Brings the pages of a buffered read into the page cache, device first. */
-static void aiosfs_fill(struct kiocb *iocb, size_t count)
+/*
+ * Brings pages [index, end] into the page cache, device first; the reader
+ * waits for those up to last, the rest is read ahead.  Reading ahead stops
+ * at the first page already cached.
+ */
+static void aiosfs_fill_range(struct inode *inode, pgoff_t index, pgoff_t last, pgoff_t end)
 {
-	struct file *file = iocb->ki_filp;
-	struct inode *inode = file_inode(file);
 	struct address_space *mapping = inode->i_mapping;
-	struct aiosfs_rd_batch b = { .inode = inode };
+	struct aiosfs_rd_batch b = { .inode = inode, .wait_end = last + 1 };
 	struct aiosfs_map map = { .m_len = 0 };
-	loff_t isize = i_size_read(inode);
-	pgoff_t index, last, end, eof;
-
-	if (iocb->ki_pos >= isize)
-		return;
-	eof = (isize - 1) >> PAGE_SHIFT;
-	index = iocb->ki_pos >> PAGE_SHIFT;
-	last = min_t(loff_t, isize - 1, iocb->ki_pos + count - 1) >> PAGE_SHIFT;
-	end = aiosfs_ra_end(file, iocb->ki_pos, index, last, eof);
-	b.wait_end = last + 1;
 
 	filemap_invalidate_lock_shared(mapping);
 	for (; index <= end; index++) {
 		if (aiosfs_page_cached(mapping, index)) {
 			aiosfs_rd_close(&b);
-			/* Read ahead no further than the next cached page. */
 			if (index > last)
 				break;
 			continue;
@@ -238,6 +231,62 @@ static void aiosfs_fill(struct kiocb *iocb, size_t count)
 	}
 	aiosfs_rd_complete(&b);
 	filemap_invalidate_unlock_shared(mapping);
+}
+
+/* The pages of a buffered read, and for a sequential reader a window more. */
+static void aiosfs_fill(struct kiocb *iocb, size_t count)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	loff_t isize = i_size_read(inode);
+	pgoff_t first, last, eof;
+
+	if (iocb->ki_pos >= isize)
+		return;
+	eof = (isize - 1) >> PAGE_SHIFT;
+	first = iocb->ki_pos >> PAGE_SHIFT;
+	last = min_t(loff_t, isize - 1, iocb->ki_pos + count - 1) >> PAGE_SHIFT;
+	aiosfs_fill_range(inode, first, last,
+			  aiosfs_ra_end(file, iocb->ki_pos, first, last, eof));
+}
+
+/*
+ * A page fault on a page not in the cache takes the same path: the page
+ * itself, and unless the mapping is marked random the pages after it,
+ * read ahead.  filemap_fault() then finds them.
+ */
+static vm_fault_t aiosfs_fault(struct vm_fault *vmf)
+{
+	struct file *file = vmf->vma->vm_file;
+	struct inode *inode = file_inode(file);
+	loff_t isize = i_size_read(inode);
+	pgoff_t index = vmf->pgoff, end = index;
+
+	if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT) && isize &&
+	    index <= (isize - 1) >> PAGE_SHIFT &&
+	    !aiosfs_page_cached(inode->i_mapping, index)) {
+		if (!(vmf->vma->vm_flags & VM_RAND_READ) && file->f_ra.ra_pages)
+			end = min_t(pgoff_t, (isize - 1) >> PAGE_SHIFT,
+				    index + min_t(unsigned int, file->f_ra.ra_pages,
+						  AIOS_LBIO_MAX_PAGES) - 1);
+		aiosfs_fill_range(inode, index, index, end);
+	}
+	return filemap_fault(vmf);
+}
+
+static const struct vm_operations_struct aiosfs_file_vm_ops = {
+	.fault		= aiosfs_fault,
+	.map_pages	= filemap_map_pages,
+};
+
+/* The mapping is read-only: shared writable mappings are refused. */
+int aiosfs_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE))
+		return -EINVAL;
+	file_accessed(file);
+	vma->vm_ops = &aiosfs_file_vm_ops;
+	return 0;
 }
 
 /*
