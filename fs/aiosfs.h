@@ -9,6 +9,8 @@
 #include <linux/buffer_head.h>
 #include <linux/xattr.h>
 #include <linux/ratelimit.h>
+#include <linux/jump_label.h>
+#include <linux/ktime.h>
 #include <aios/ext4_fs.h>
 #include <aios/compat.h>
 #include <aios/lbio.h>
@@ -122,6 +124,34 @@ int aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_
 bool aiosfs_ext_cache_map(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map);
 void aiosfs_ext_cache_warm(struct inode *inode);
 void aiosfs_ext_cache_free(struct inode *inode);
+
+/*
+ * stats.c: the stages of a read that missed the page cache, in order;
+ * t[i] is when stage i began, t[AIOSFS_ST_NR] when the read ended.
+ */
+enum {
+	AIOSFS_ST_SUBMIT,
+	AIOSFS_ST_INSERT,
+	AIOSFS_ST_WAIT,
+	AIOSFS_ST_COPY,
+	AIOSFS_ST_NR
+};
+
+struct aiosfs_read_times {
+	u64 t[AIOSFS_ST_NR + 1];
+};
+
+DECLARE_STATIC_KEY_FALSE(aiosfs_stats_key);
+void aiosfs_stats_add(const struct aiosfs_read_times *t);
+void aiosfs_stats_init(void);
+void aiosfs_stats_exit(void);
+
+/* The first time stage i begins, if anybody is counting. */
+static inline void aiosfs_stamp(struct aiosfs_read_times *t, int i)
+{
+	if (static_branch_unlikely(&aiosfs_stats_key) && t && !t->t[i])
+		t->t[i] = ktime_get_ns();
+}
 
 /* read.c */
 ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to);

@@ -46,6 +46,7 @@ struct aiosfs_rd_batch {
 	struct aiosfs_rd *cur;		/* being filled, not submitted yet */
 	u64 next_pblk;			/* where cur continues on the device */
 	pgoff_t wait_end;		/* pages below this one are waited for */
+	struct aiosfs_read_times *times;	/* NULL: not counted */
 };
 
 static struct aiosfs_rd *aiosfs_rd_alloc(struct inode *inode, pgoff_t index, u64 pblk,
@@ -102,6 +103,7 @@ static void aiosfs_rd_close(struct aiosfs_rd_batch *b)
 		rd->lbio.end_io = aiosfs_rd_ahead_done;
 	b->rd[b->nr++] = rd;
 	aios_lbio_submit(&rd->lbio);
+	aiosfs_stamp(b->times, AIOSFS_ST_INSERT);
 }
 
 /*
@@ -129,6 +131,7 @@ static void aiosfs_rd_complete(struct aiosfs_rd_batch *b)
 		}
 	}
 	aios_lbio_pool_refill();
+	aiosfs_stamp(b->times, AIOSFS_ST_WAIT);
 	for (i = 0; i < b->nr; i++) {
 		struct aiosfs_rd *rd = b->rd[i];
 
@@ -140,6 +143,7 @@ static void aiosfs_rd_complete(struct aiosfs_rd_batch *b)
 		}
 	}
 	b->nr = 0;
+	aiosfs_stamp(b->times, AIOSFS_ST_COPY);
 }
 
 /* Adds page index, at device block pblk, to the run being built. */
@@ -202,10 +206,11 @@ static pgoff_t aiosfs_ra_end(struct file *file, loff_t pos, pgoff_t first, pgoff
  * waits for those up to last, the rest is read ahead.  Reading ahead stops
  * at the first page already cached.
  */
-static void aiosfs_fill_range(struct inode *inode, pgoff_t index, pgoff_t last, pgoff_t end)
+static void aiosfs_fill_range(struct inode *inode, pgoff_t index, pgoff_t last, pgoff_t end,
+			      struct aiosfs_read_times *times)
 {
 	struct address_space *mapping = inode->i_mapping;
-	struct aiosfs_rd_batch b = { .inode = inode, .wait_end = last + 1 };
+	struct aiosfs_rd_batch b = { .inode = inode, .wait_end = last + 1, .times = times };
 	struct aiosfs_map map = { .m_len = 0 };
 
 	filemap_invalidate_lock_shared(mapping);
@@ -234,7 +239,7 @@ static void aiosfs_fill_range(struct inode *inode, pgoff_t index, pgoff_t last, 
 }
 
 /* The pages of a buffered read, and for a sequential reader a window more. */
-static void aiosfs_fill(struct kiocb *iocb, size_t count)
+static void aiosfs_fill(struct kiocb *iocb, size_t count, struct aiosfs_read_times *times)
 {
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
@@ -246,8 +251,8 @@ static void aiosfs_fill(struct kiocb *iocb, size_t count)
 	eof = (isize - 1) >> PAGE_SHIFT;
 	first = iocb->ki_pos >> PAGE_SHIFT;
 	last = min_t(loff_t, isize - 1, iocb->ki_pos + count - 1) >> PAGE_SHIFT;
-	aiosfs_fill_range(inode, first, last,
-			  aiosfs_ra_end(file, iocb->ki_pos, first, last, eof));
+	aiosfs_fill_range(inode, first, last, aiosfs_ra_end(file, iocb->ki_pos, first, last, eof),
+			  times);
 }
 
 /*
@@ -269,7 +274,7 @@ static vm_fault_t aiosfs_fault(struct vm_fault *vmf)
 			end = min_t(pgoff_t, (isize - 1) >> PAGE_SHIFT,
 				    index + min_t(unsigned int, file->f_ra.ra_pages,
 						  AIOS_LBIO_MAX_PAGES) - 1);
-		aiosfs_fill_range(inode, index, index, end);
+		aiosfs_fill_range(inode, index, index, end, NULL);
 	}
 	return filemap_fault(vmf);
 }
@@ -308,7 +313,7 @@ static ssize_t aiosfs_dio_read(struct kiocb *iocb, struct iov_iter *to)
 		return -EINVAL;
 	if (align & (PAGE_SIZE - 1)) {
 		iocb->ki_flags &= ~IOCB_DIRECT;
-		aiosfs_fill(iocb, iov_iter_count(to));
+		aiosfs_fill(iocb, iov_iter_count(to), NULL);
 		ret = generic_file_read_iter(iocb, to);
 		iocb->ki_flags |= IOCB_DIRECT;
 		return ret;
@@ -376,14 +381,26 @@ static ssize_t aiosfs_dio_read(struct kiocb *iocb, struct iov_iter *to)
 
 ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
+	struct aiosfs_read_times times = {}, *t = NULL;
+	ssize_t ret;
+
 	if (!iov_iter_count(to))
 		return 0;
 	if (iocb->ki_flags & IOCB_DIRECT)
 		return aiosfs_dio_read(iocb, to);
+	if (static_branch_unlikely(&aiosfs_stats_key)) {
+		t = &times;
+		aiosfs_stamp(t, AIOSFS_ST_SUBMIT);
+	}
 	/* NOWAIT readers must not wait for the device; the generic path says EAGAIN. */
 	if (!(iocb->ki_flags & (IOCB_NOWAIT | IOCB_NOIO)))
-		aiosfs_fill(iocb, iov_iter_count(to));
-	return generic_file_read_iter(iocb, to);
+		aiosfs_fill(iocb, iov_iter_count(to), t);
+	ret = generic_file_read_iter(iocb, to);
+	if (t) {
+		aiosfs_stamp(t, AIOSFS_ST_NR);
+		aiosfs_stats_add(t);
+	}
+	return ret;
 }
 
 /* Completion of ->read_folio and ->readahead reads: the pages are the cache's. */

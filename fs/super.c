@@ -550,12 +550,15 @@ int aiosfs_init(void)
 	if (err) {
 		pr_err("cannot register the filesystem type: %d\n", err);
 		kmem_cache_destroy(aiosfs_inode_cachep);
+		return err;
 	}
-	return err;
+	aiosfs_stats_init();
+	return 0;
 }
 
 void aiosfs_exit(void)
 {
+	aiosfs_stats_exit();
 	unregister_filesystem(&aiosfs_type);
 	/* Inodes are freed after an RCU grace period. */
 	rcu_barrier();

@@ -34,6 +34,10 @@ run mount -t aiosfs -o ro $dev $mnt
 fio_job junk read --size=4M --readonly >/tmp/fio.log 2>&1 && { cat /tmp/fio.log; fail "verify passed over random data"; }
 
 # Reading with verify= checks each block's header (offset) and checksum.
+# The first pass also counts the stages of the reads that missed.
+stages=/sys/kernel/debug/aiosfs/read_stages
+mountpoint -q /sys/kernel/debug || run mount -t debugfs none /sys/kernel/debug
+echo on >$stages || fail "cannot turn the read stage counters on"
 for direct in 0 1; do
 	for rw in read randread; do
 		sync
@@ -45,6 +49,12 @@ for direct in 0 1; do
 			>>/tmp/fio.log 2>&1 || { cat /tmp/fio.log; fail "verify, $rw, direct=$direct"; }
 		grep -Eq "verify: bad|crc32c: verify failed" /tmp/fio.log && { cat /tmp/fio.log; fail "bad blocks"; }
 		echo "verified: $rw, direct=$direct"
+		if [ -e $stages ] && grep -q "state: on" $stages; then
+			cat $stages
+			grep -Eq "reads that missed: [1-9]" $stages || fail "no missed read was counted"
+			grep -Eq "^total +[0-9]+\.[0-9] us" $stages || fail "no stage total"
+			echo off >$stages
+		fi
 	done
 done
 run umount $mnt

@@ -4,6 +4,10 @@
 # poll queue, for the io_uring --hipri floor), the second goes to aiosnvme.
 # Each workload runs on both, interleaved A B A B, and $AIOS_OUT/report.md
 # gets a table of means over the rounds, with the ratio's range.
+#
+# Raw devices: QD1 4 KiB O_DIRECT psync reads and writes.  Filesystems:
+# ext4 (default mkfs and mount options) on nvme.ko against aiosfs on
+# aiosnvme, cold-cache QD1 buffered random reads of a file written by ext4.
 set -euo pipefail
 
 root=${AIOS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -11,6 +15,7 @@ runtime=${AIOS_BENCH_RUNTIME:-5}
 rounds=${AIOS_BENCH_ROUNDS:-3}
 out=$AIOS_OUT
 report=$out/report.md
+rows=$out/rounds
 export AIOS_ROOT=$root AIOS_KO=$root/build/$(uname -r)/aios.ko
 . "$root/tests/lib/common.sh"
 
@@ -21,79 +26,123 @@ aios_bind "${bdfs[1]}" >/dev/null
 stock=$(stock_disk "${bdfs[0]}")
 aios=/dev/aiosnvme0n1
 wait_for_dev $aios
-for d in "$stock" $aios; do
-	dd if=/dev/urandom of="$d" bs=1M count=512 oflag=direct status=none
-done
+: >"$rows"
 
-# fio_lat NAME DEV ARGS...: one run; prints "mean p50 p99" in us.
-fio_lat() {
-	local name=$1 dev=$2
-	shift 2
-	fio --name="$name" --filename="$dev" --direct=1 --bs=4k --iodepth=1 --size=512M \
-	    --runtime="$runtime" --time_based --randrepeat=0 --output-format=json \
-	    --output="$out/$name.json" "$@" >/dev/null
-	python3 - "$out/$name.json" <<'PY'
+# measure SIDE METRIC FILE ARGS...: one fio run at QD1; appends
+# "SIDE METRIC mean p50 p99" (us) to the rounds file.
+measure() {
+	local side=$1 metric=$2 file=$3 name
+	shift 3
+	name=$side-${metric// /_}-$r
+	fio --name="$name" --filename="$file" --bs=4k --iodepth=1 --runtime="$runtime" \
+	    --time_based --randrepeat=0 --output-format=json --output="$out/$name.json" \
+	    "$@" >/dev/null
+	python3 - "$out/$name.json" "$side" "$metric" >>"$rows" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))["jobs"][0]
 d = j["read"] if j["read"]["io_bytes"] else j["write"]
 c = d["clat_ns"]["percentile"]
-print("%.1f %.1f %.1f" % (d["lat_ns"]["mean"] / 1e3, c["50.000000"] / 1e3, c["99.000000"] / 1e3))
+print("%s\t%s\t%.1f\t%.1f\t%.1f" % (sys.argv[2], sys.argv[3], d["lat_ns"]["mean"] / 1e3,
+                                     c["50.000000"] / 1e3, c["99.000000"] / 1e3))
 PY
 }
 
-declare -A sum
-add() { sum[$1]=$(python3 -c "print(${sum[$1]:-0} + $2)"); }
-
+echo "raw devices" >&2
+for d in "$stock" $aios; do
+	dd if=/dev/urandom of="$d" bs=1M count=512 oflag=direct status=none
+done
+raw=(--direct=1 --size=512M --ioengine=psync)
 for r in $(seq "$rounds"); do
 	echo "round $r/$rounds" >&2
 	for side in stock aios; do
 		dev=$stock
 		[ $side = aios ] && dev=$aios
-		read -r m p50 p99 < <(fio_lat "$side-read-$r" "$dev" --rw=randread --ioengine=psync)
-		add "$side.read.mean" "$m"; add "$side.read.p50" "$p50"; add "$side.read.p99" "$p99"
-		echo "$side.read $m" >>"$out/rounds"
-		read -r m p50 p99 < <(fio_lat "$side-write-$r" "$dev" --rw=randwrite --ioengine=psync)
-		add "$side.write.mean" "$m"; add "$side.write.p50" "$p50"; add "$side.write.p99" "$p99"
-		echo "$side.write $m" >>"$out/rounds"
+		measure $side "raw 4k randread" "$dev" "${raw[@]}" --rw=randread
+		measure $side "raw 4k randwrite" "$dev" "${raw[@]}" --rw=randwrite
 	done
-	read -r m p50 p99 < <(fio_lat "floor-read-$r" "$stock" --rw=randread --ioengine=io_uring \
-				  --hipri=1)
-	add floor.read.mean "$m"; add floor.read.p50 "$p50"; add floor.read.p99 "$p99"
+	measure floor "raw 4k randread" "$stock" --direct=1 --size=512M --rw=randread \
+		--ioengine=io_uring --hipri=1
 done
 
-avg() { python3 -c "print('%.1f' % (${sum[$1]} / $rounds))"; }
-ratio() { python3 -c "print('%.2f' % ((${sum[$1]}) / (${sum[$2]})))"; }
-# The ratio of each round's means, as min-max.
-range() {
-	python3 - "$out/rounds" "$1" <<'PY'
-import sys
-rows = [l.split() for l in open(sys.argv[1])]
-s = [float(v) for k, v in rows if k == "stock." + sys.argv[2]]
-a = [float(v) for k, v in rows if k == "aios." + sys.argv[2]]
-if not s or len(s) != len(a):
-    sys.exit("no rounds for " + sys.argv[2])
-r = [y / x for x, y in zip(s, a)]
-print("%.2f-%.2f" % (min(r), max(r)))
-PY
-}
-
-{
-	echo "QD1 4 KiB O_DIRECT psync, $rounds rounds of ${runtime}s, $(uname -r), latency in us"
-	echo
-	echo "| metric | nvme.ko | aiosnvme | ratio | ratio range |"
-	echo "|---|---|---|---|---|"
-	for op in read write; do
-		for s in mean p50 p99; do
-			echo "| random $op $s | $(avg stock.$op.$s) | $(avg aios.$op.$s) |" \
-			     "$(ratio aios.$op.$s stock.$op.$s) |" \
-			     "$([ $s = mean ] && range $op || echo -) |"
+# The same file on both, written by ext4; aiosfs mounts its volume read-only.
+echo "filesystems" >&2
+smnt=/tmp/bench.ext4 amnt=/tmp/bench.aiosfs
+mkdir -p $smnt $amnt
+mkfs.ext4 -q -F "$stock"
+"$root/tools/mkfs.aiosfs" -q -F $aios
+for m in "$stock:$smnt" "$aios:$amnt"; do
+	mount -t ext4 "${m%%:*}" "${m#*:}"
+	fio --name=layout --filename="${m#*:}/file" --size=768M --bs=1M --rw=write \
+	    --end_fsync=1 >/dev/null
+	umount "${m#*:}"
+done
+mount -t ext4 "$stock" $smnt
+mount -t aiosfs -o ro $aios $amnt
+# Cold: fio drops the file's pages before each run (invalidate) and its
+# random map reads no block twice within a run.
+fsrd=(--size=768M --ioengine=psync --rw=randread --invalidate=1)
+stages=/sys/kernel/debug/aiosfs/read_stages
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+echo on >$stages
+for r in $(seq "$rounds"); do
+	echo "round $r/$rounds" >&2
+	for bs in 4k 16k 128k; do
+		for side in stock aios; do
+			mnt=$smnt
+			[ $side = aios ] && mnt=$amnt
+			sync
+			echo 3 >/proc/sys/vm/drop_caches
+			echo reset >$stages
+			measure $side "fs $bs cold randread" "$mnt/file" "${fsrd[@]}" --bs=$bs
+			if [ $side = aios ]; then cat $stages >"$out/aiosfs-stages-$bs-$r.txt"; fi
 		done
 	done
-	echo "| floor: nvme.ko io_uring --hipri, read mean | $(avg floor.read.mean) | - | - | - |"
-	echo "| aiosnvme read mean / floor | - | - | $(ratio aios.read.mean floor.read.mean) | - |"
+done
+echo off >$stages
+umount $smnt $amnt
+
+python3 - "$rows" "$rounds" "$runtime" "$(uname -r)" >"$report" <<'PY'
+import sys
+from collections import defaultdict
+rows, rounds, runtime, kver = sys.argv[1:]
+v = defaultdict(list)
+order = []
+for line in open(rows):
+    side, metric, mean, p50, p99 = line.rstrip("\n").split("\t")
+    if metric not in order:
+        order.append(metric)
+    v[side, metric].append((float(mean), float(p50), float(p99)))
+avg = lambda xs, i: sum(x[i] for x in xs) / len(xs)
+print("QD1, %s rounds of %ss, %s, latency in us; stock = nvme.ko (+ ext4), "
+      "aios = aiosnvme (+ aiosfs)\n" % (rounds, runtime, kver))
+print("| metric | stock | aios | ratio | ratio range |")
+print("|---|---|---|---|---|")
+for m in order:
+    s, a = v["stock", m], v["aios", m]
+    if not s or not a:
+        continue
+    per = [y[0] / x[0] for x, y in zip(s, a)]
+    for i, name in enumerate(("mean", "p50", "p99")):
+        rng = "%.2f-%.2f" % (min(per), max(per)) if i == 0 else "-"
+        print("| %s %s | %.1f | %.1f | %.2f | %s |" % (m, name, avg(s, i), avg(a, i),
+                                                      avg(a, i) / avg(s, i), rng))
+f = v["floor", "raw 4k randread"]
+if f:
+    fl = avg(f, 0)
+    print("| floor: nvme.ko io_uring --hipri, raw 4k read mean | %.1f | - | - | - |" % fl)
+    for m, what in (("raw 4k randread", "aiosnvme raw read"),
+                    ("fs 4k cold randread", "aiosfs cold 4k read")):
+        if v["aios", m]:
+            print("| %s mean / floor | - | - | %.2f | - |" % (what, avg(v["aios", m], 0) / fl))
+print()
+print("Not measured yet: write+fsync (aiosfs is read-only so far).")
+PY
+{
 	echo
-	echo "Not measured yet: aiosfs (buffered cold read, write+fsync): the filesystem is read-only"
-	echo "and its asynchronous read path is not built."
-} >"$report"
+	echo "Where an aiosfs cold 4 KiB read's time goes (round $rounds; the device works"
+	echo "during the insertion stage):"
+	echo
+	sed 's/^/    /' "$out/aiosfs-stages-4k-$rounds.txt"
+} >>"$report"
 cat "$report"
 "$root/tools/aios-bind" --reset "${bdfs[1]}" >/dev/null
