@@ -180,28 +180,6 @@ static bool aiosfs_page_cached(struct address_space *mapping, pgoff_t index)
 }
 
 /*
- * The last page to read: the request's, or further for a sequential
- * reader, whose window doubles on each miss up to the file's readahead
- * size.
- */
-static pgoff_t aiosfs_ra_end(struct file *file, loff_t pos, pgoff_t first, pgoff_t last,
-			     pgoff_t eof)
-{
-	struct file_ra_state *ra = &file->f_ra;
-	unsigned int max = min_t(unsigned int, ra->ra_pages,
-				 AIOSFS_RD_BATCH * AIOS_LBIO_MAX_PAGES);
-	unsigned int win;
-
-	if ((file->f_mode & FMODE_RANDOM) || !max || pos != ra->prev_pos) {
-		ra->size = 0;
-		return last;
-	}
-	win = clamp_t(unsigned int, ra->size * 2, 4, max);
-	ra->size = win;
-	return min(eof, max_t(pgoff_t, last, first + win - 1));
-}
-
-/*
  * Brings pages [index, end] into the page cache, device first; the reader
  * waits for those up to last, the rest is read ahead.  Reading ahead stops
  * at the first page already cached.
@@ -238,21 +216,60 @@ static void aiosfs_fill_range(struct inode *inode, pgoff_t index, pgoff_t last, 
 	filemap_invalidate_unlock_shared(mapping);
 }
 
+/*
+ * A sequential reader's window (f_ra.size) doubles up to the file's
+ * readahead size; the part of it past what the reader asked for is read
+ * ahead, not waited for, and f_ra.start/async_size remember where that part
+ * lies: when the reader gets there, the next window is issued at once, so
+ * that the device works ahead of it.
+ */
+static void aiosfs_seq_window(struct inode *inode, struct file_ra_state *ra, pgoff_t first,
+			      pgoff_t last, pgoff_t eof, pgoff_t *end)
+{
+	unsigned int max = min_t(unsigned int, ra->ra_pages, AIOSFS_RD_BATCH * AIOS_LBIO_MAX_PAGES);
+	pgoff_t next;
+
+	ra->size = clamp_t(unsigned int, ra->size * 2, 4, max);
+	if (!aiosfs_page_cached(inode->i_mapping, first)) {
+		/* A miss: the reader waits anyway, for a window's worth more. */
+		*end = min(eof, max_t(pgoff_t, last, first + ra->size - 1));
+		ra->start = last + 1;
+		ra->async_size = *end - last;
+		return;
+	}
+	if (!ra->async_size || ra->start < first || ra->start > last)
+		return;
+	next = ra->start + ra->async_size;
+	ra->async_size = 0;
+	if (next > eof)
+		return;
+	ra->start = next;
+	ra->async_size = min(eof, next + ra->size - 1) - next + 1;
+	aiosfs_fill_range(inode, next, next - 1, next + ra->async_size - 1, NULL);
+}
+
 /* The pages of a buffered read, and for a sequential reader a window more. */
 static void aiosfs_fill(struct kiocb *iocb, size_t count, struct aiosfs_read_times *times)
 {
 	struct file *file = iocb->ki_filp;
+	struct file_ra_state *ra = &file->f_ra;
 	struct inode *inode = file_inode(file);
 	loff_t isize = i_size_read(inode);
-	pgoff_t first, last, eof;
+	pgoff_t first, last, end, eof;
 
 	if (iocb->ki_pos >= isize)
 		return;
 	eof = (isize - 1) >> PAGE_SHIFT;
 	first = iocb->ki_pos >> PAGE_SHIFT;
 	last = min_t(loff_t, isize - 1, iocb->ki_pos + count - 1) >> PAGE_SHIFT;
-	aiosfs_fill_range(inode, first, last, aiosfs_ra_end(file, iocb->ki_pos, first, last, eof),
-			  times);
+	end = last;
+	if (!(file->f_mode & FMODE_RANDOM) && ra->ra_pages && iocb->ki_pos == ra->prev_pos) {
+		aiosfs_seq_window(inode, ra, first, last, eof, &end);
+	} else {
+		ra->size = 0;
+		ra->async_size = 0;
+	}
+	aiosfs_fill_range(inode, first, last, end, times);
 }
 
 /*
