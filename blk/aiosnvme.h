@@ -18,6 +18,7 @@
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #define AIOS_NVME_PAGE_SHIFT	12
 #define AIOS_NVME_PAGE_SIZE	BIT(AIOS_NVME_PAGE_SHIFT)
@@ -30,6 +31,17 @@
 
 #define AIOS_ADMIN_DEPTH	8
 #define AIOS_ADMIN_TIMEOUT	(10 * HZ)
+
+/*
+ * Recovery: a command is resent after a controller reset at most this many
+ * times, then failed; more resets than AIOS_RESET_BURST within
+ * AIOS_RESET_WINDOW_S seconds fail the controller instead.  One command
+ * that keeps timing out costs AIOS_MAX_RETRIES + 1 resets, so the burst
+ * must allow at least that many.
+ */
+#define AIOS_MAX_RETRIES	3
+#define AIOS_RESET_BURST	5
+#define AIOS_RESET_WINDOW_S	60
 
 /* Status field of a completion, after dropping the phase bit (spec 4.6.1). */
 #define AIOS_STATUS_CODE(s)	((s) & 0x7ff)	/* type (10:8) and code (7:0) */
@@ -58,6 +70,17 @@ struct aios_slot {
 	u16 nr_prps;
 	u8 dma_dir;
 	u8 chained;			/* a data command waits for this flush */
+	/*
+	 * Recovery state, under the queue's sq_lock while the command is
+	 * active: parked means submitted while the queue was stopped, so not
+	 * in the ring yet; retries counts resends after resets; give_up marks
+	 * a command a reset has taken back to fail it.
+	 */
+	u8 parked;
+	u8 retries;
+	u8 give_up;
+	u8 acct;			/* a bio counted in the disk's I/O statistics */
+	unsigned long acct_start;	/* from bio_start_io_acct() */
 	u64 start_ns;
 	unsigned long deadline;
 	unsigned int seq;		/* bumped on every completion */
@@ -69,7 +92,14 @@ struct aios_queue {
 	u16 depth;			/* SQ/CQ entries; slots = depth - 1 */
 	int vector;			/* index into the controller's IRQ vectors */
 
-	spinlock_t sq_lock;		/* SQ tail and slot_map */
+	spinlock_t sq_lock;		/* SQ tail, slot_map and stopped */
+	/*
+	 * Set while a reset rebuilds the controller, or for good once it has
+	 * failed: nothing reaches the ring.  An I/O command submitted
+	 * meanwhile is parked in its slot for the reset to send; an admin
+	 * command is refused.
+	 */
+	bool stopped;
 	struct nvme_command *sqes;
 	dma_addr_t sq_dma;
 	u32 __iomem *sq_db;
@@ -84,6 +114,7 @@ struct aios_queue {
 	bool live;			/* created on the controller */
 	bool has_irq;
 	bool polled;			/* no interrupt: polled bios and polling waiters */
+	cpumask_var_t cpus;		/* CPUs submitting here: its interrupt's affinity */
 
 	unsigned long *slot_map;	/* slots taken; under sq_lock */
 	/*
@@ -100,6 +131,7 @@ struct aios_queue {
 
 	/* Device round-trip time of small commands, EWMA in ns (1/8 weight). */
 	u64 rtt_ewma_ns;
+	unsigned int spin_probe;	/* counts waiters not spun for */
 
 	/* Statistics, for sysfs. */
 	u64 nr_submitted;
@@ -138,6 +170,20 @@ struct aios_ctrl {
 	struct mutex admin_lock;	/* one admin command at a time */
 	struct delayed_work watchdog;	/* command timeouts, fatal status */
 
+	/* Reset and recovery (ctrl.c). */
+	struct work_struct reset_work;
+	spinlock_t reset_lock;		/* can_reset, resetting and the history below */
+	bool can_reset;			/* bound, not being torn down, not failed */
+	bool resetting;			/* from the request until the queues run again */
+	const char *reset_why;
+	wait_queue_head_t reset_wait;	/* passthrough callers waiting for a reset to end */
+	unsigned int nr_resets;
+	unsigned long reset_times[AIOS_RESET_BURST];	/* jiffies, ring by nr_resets */
+	unsigned long last_fatal;	/* jiffies of the last fatal-status reset, or 0 */
+
+	struct hlist_node cpuhp_node;	/* restores interrupt affinity on CPU online */
+	bool cpuhp_added;
+
 	/*
 	 * nr_io interrupt-driven queues, then nr_poll queues without an
 	 * interrupt for REQ_POLLED bios, which only their poller may end.
@@ -159,12 +205,12 @@ struct aios_ctrl {
 	bool vwc;
 
 	struct list_head namespaces;
-	bool dead;
+	bool dead;			/* no new commands: removal or fatal error */
 
 	/* The passthrough character device, /dev/aiosnvme<instance>. */
 	struct device cdev_dev;
 	struct cdev cdev;
-	bool cdev_added;			/* no new commands: removal or fatal error */
+	bool cdev_added;
 };
 
 static inline u16 aios_slot_cid(struct aios_queue *q, struct aios_slot *slot)
@@ -178,15 +224,19 @@ void aios_queue_free(struct aios_queue *q);
 void aios_queue_reset_rings(struct aios_queue *q);
 struct aios_slot *aios_slot_get(struct aios_queue *q, bool can_wait);
 void aios_slot_put(struct aios_queue *q, struct aios_slot *slot);
-void aios_queue_submit_cmd(struct aios_queue *q, struct aios_slot *slot,
+bool aios_queue_submit_cmd(struct aios_queue *q, struct aios_slot *slot,
 			   const struct nvme_command *cmd);
-static inline void aios_queue_submit(struct aios_queue *q, struct aios_slot *slot)
+static inline bool aios_queue_submit(struct aios_queue *q, struct aios_slot *slot)
 {
-	aios_queue_submit_cmd(q, slot, &slot->cmd);
+	return aios_queue_submit_cmd(q, slot, &slot->cmd);
 }
 
 int aios_queue_reap(struct aios_queue *q);
 void aios_queue_cancel_all(struct aios_queue *q);
+void aios_queue_stop(struct aios_queue *q);
+void aios_queue_start(struct aios_queue *q);
+void aios_queue_drain_rings(struct aios_queue *q);
+int aios_queue_restart(struct aios_queue *q, int *failed);
 struct aios_slot *aios_queue_expired(struct aios_queue *q);
 irqreturn_t aios_queue_irq(int irq, void *data);
 
@@ -196,11 +246,10 @@ int aios_prp_add(struct aios_queue *q, struct aios_slot *slot, struct page *page
 void aios_prp_finish(struct aios_slot *slot);
 void aios_slot_unmap(struct aios_queue *q, struct aios_slot *slot);
 void aios_queue_submit_flush_first(struct aios_queue *q, struct aios_slot *slot, u32 nsid);
-void aios_queue_spin(struct aios_queue *q, bool (*done)(void *arg), void *arg);
-u64 aios_queue_spin_budget(struct aios_queue *q);
 void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot);
 bool aios_queue_may_poll(struct aios_queue *q);
-void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *arg);
+void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *arg,
+			  u64 start_ns);
 unsigned int aios_cpu_queue_index(struct aios_ctrl *ctrl);
 unsigned int aios_poll_queue_index(struct aios_ctrl *ctrl);
 
@@ -230,8 +279,13 @@ int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl);
 void aios_ctrl_put(struct aios_ctrl *ctrl);
 void aios_ctrl_mark_dead(struct aios_ctrl *ctrl);
 void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why);
+bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why);
+void aios_ctrl_stop_resets(struct aios_ctrl *ctrl);
+void aios_reset_work_fn(struct work_struct *work);
+int aios_admin_lock(struct aios_ctrl *ctrl);
 void aios_watchdog_fn(struct work_struct *work);
 void aios_ctrl_free_irqs(struct aios_ctrl *ctrl);
+int aios_cpu_online(unsigned int cpu, struct hlist_node *node);
 
 /* disk.c */
 extern const struct block_device_operations aios_disk_fops;
@@ -244,5 +298,6 @@ extern unsigned int aios_poll_max_us;
 extern unsigned int aios_poll_queues;
 extern unsigned int aios_io_timeout;
 extern unsigned int aios_fault_drop;
+extern struct workqueue_struct *aios_reset_wq;
 
 #endif /* _AIOSNVME_H */

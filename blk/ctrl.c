@@ -5,14 +5,22 @@
  *
  * The admin queue is polled, not interrupt driven: its commands are rare,
  * all synchronous, and polling keeps one vector free for I/O.
+ *
+ * Recovery: a command that times out, or a fatal controller status, resets
+ * the controller (aios_reset_work_fn): disable, enable, the same queues
+ * created again, and the commands that were in flight sent again from
+ * their slots.  A controller that vanished, does not come back, or needs
+ * too many resets is failed for good (aios_ctrl_fail).
  */
 #define pr_fmt(fmt) "aiosnvme: " fmt
 
+#include <linux/cpuhotplug.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/slab.h>
+#include <linux/stringify.h>
 #include <linux/vmalloc.h>
 #include "aiosnvme.h"
 
@@ -150,6 +158,13 @@ static int aios_buf_map(struct aios_queue *q, struct aios_slot *slot, void *buf,
  * Returns a negative errno when the command did not run to completion,
  * else 0 with the NVMe status in *status and dword 0 in *result.  Admin
  * callers hold admin_lock.
+ *
+ * Past @timeout the controller is reset, which ends an admin command as
+ * aborted (-ETIMEDOUT here) and sends an I/O command again (we keep
+ * waiting); with no reset possible (probe, teardown, or the reset's own
+ * command) the controller is failed, which cancels the command.  An admin
+ * command refused because a reset is under way returns -EAGAIN, nothing
+ * sent.
  */
 int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_command *cmd,
 		  void *buf, unsigned int len, unsigned long timeout, u16 *status, u64 *result)
@@ -157,6 +172,7 @@ int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_comm
 	struct aios_sync_wait w = { };
 	struct aios_slot *slot;
 	unsigned long deadline;
+	bool timed_out = false;
 	int err;
 
 	if (!q->live)
@@ -176,7 +192,11 @@ int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_comm
 			return err;
 		}
 	}
-	aios_queue_submit(q, slot);
+	if (!aios_queue_submit(q, slot)) {
+		aios_slot_unmap(q, slot);
+		aios_slot_put(q, slot);
+		return READ_ONCE(ctrl->dead) ? -ENODEV : -EAGAIN;
+	}
 
 	deadline = jiffies + timeout;
 	while (!aios_sync_is_done(&w)) {
@@ -184,16 +204,35 @@ int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_comm
 		if (aios_sync_is_done(&w))
 			break;
 		if (time_after(jiffies, deadline)) {
-			/* Failing the controller cancels the command: w is ours again. */
-			aios_ctrl_fail(ctrl, "a synchronous command timed out");
-			WARN_ON_ONCE(!aios_sync_is_done(&w));
-			return -ETIMEDOUT;
+			timed_out = true;
+			if (!aios_ctrl_reset(ctrl, "a synchronous command timed out")) {
+				/* Failing the controller cancelled the command: w is ours again. */
+				WARN_ON_ONCE(!aios_sync_is_done(&w));
+				return -ETIMEDOUT;
+			}
+			deadline = jiffies + timeout;
 		}
 		usleep_range(20, 100);
 	}
 	*status = w.status;
 	*result = w.result;
-	return AIOS_STATUS_CODE(w.status) == NVME_SC_HOST_ABORTED_CMD ? -ECANCELED : 0;
+	if (AIOS_STATUS_CODE(w.status) == NVME_SC_HOST_ABORTED_CMD)
+		return timed_out ? -ETIMEDOUT : -ECANCELED;
+	return 0;
+}
+
+/*
+ * admin_lock for passthrough callers: they wait for a reset to end
+ * first, since it needs the admin queue for itself.
+ */
+int aios_admin_lock(struct aios_ctrl *ctrl)
+{
+	int err = wait_event_killable(ctrl->reset_wait, !READ_ONCE(ctrl->resetting));
+
+	if (err)
+		return err;
+	mutex_lock(&ctrl->admin_lock);
+	return 0;
 }
 
 /*
@@ -330,26 +369,55 @@ static void aios_delete_queue_pair(struct aios_ctrl *ctrl, struct aios_queue *q)
 }
 
 /*
- * Every CPU submits to the queue whose interrupt is affine to it, so that a
- * completion interrupt lands on the CPU that issued the command.
+ * Every CPU submits to one interrupt-driven queue, and that queue's
+ * interrupt is steered to the CPUs that submit to it, so that a completion
+ * lands where its command was issued.
+ *
+ * The vectors are not "managed" (no PCI_IRQ_AFFINITY): when every CPU of a
+ * managed vector goes offline the kernel shuts the vector down, and a
+ * command still in flight on its queue would never complete.  blk-mq
+ * drains a hardware queue before that happens, but here a command is tied
+ * to its queue by its slot (slot = command id), so draining would mean
+ * stopping submitters, re-routing them and waiting, in the hotplug path.
+ * A vector that is not managed is simply moved by the IRQ core to a CPU
+ * that stays online: what is in flight completes there, submissions from
+ * the remaining CPUs go to their own queues, which all stay live, and
+ * nothing has to drain.  The price is that the IRQ core (or irqbalance)
+ * may move our vectors; we set the affinity (and a hint) here, and restore
+ * it when a CPU comes back (aios_cpu_online).
  */
 static void aios_map_cpus(struct aios_ctrl *ctrl)
 {
 	unsigned int cpu;
 	int i;
 
-	for_each_possible_cpu(cpu)
+	for_each_possible_cpu(cpu) {
 		ctrl->cpu_to_queue[cpu] = cpu % ctrl->nr_io;
+		cpumask_set_cpu(cpu, ctrl->ioq[cpu % ctrl->nr_io].cpus);
+	}
 	if (ctrl->nr_vectors < 2)
 		return;
-	for (i = 0; i < ctrl->nr_io; i++) {
-		const struct cpumask *mask = pci_irq_get_affinity(ctrl->pdev, ctrl->ioq[i].vector);
+	/* Best effort: a mask whose CPUs are all offline is set once one comes up. */
+	for (i = 0; i < ctrl->nr_io; i++)
+		irq_set_affinity_and_hint(pci_irq_vector(ctrl->pdev, ctrl->ioq[i].vector),
+					  ctrl->ioq[i].cpus);
+}
 
-		if (!mask)
-			continue;
-		for_each_cpu(cpu, mask)
-			ctrl->cpu_to_queue[cpu] = i;
+/* Steers back to @cpu the vectors that lost it when it went offline. */
+int aios_cpu_online(unsigned int cpu, struct hlist_node *node)
+{
+	struct aios_ctrl *ctrl = hlist_entry_safe(node, struct aios_ctrl, cpuhp_node);
+	int i;
+
+	if (ctrl->nr_vectors < 2)
+		return 0;
+	for (i = 0; i < ctrl->nr_io; i++) {
+		struct aios_queue *q = &ctrl->ioq[i];
+
+		if (q->has_irq && cpumask_test_cpu(cpu, q->cpus))
+			irq_set_affinity(pci_irq_vector(ctrl->pdev, q->vector), q->cpus);
 	}
+	return 0;
 }
 
 static int aios_start_queue(struct aios_ctrl *ctrl, struct aios_queue *q)
@@ -401,6 +469,8 @@ int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl)
 	for (i = 0; i < ctrl->nr_queues; i++) {
 		struct aios_queue *q = &ctrl->ioq[i];
 
+		if (!zalloc_cpumask_var(&q->cpus, GFP_KERNEL))
+			return -ENOMEM;
 		q->qid = i + 1;
 		q->polled = i >= ctrl->nr_io;
 		q->vector = ctrl->nr_vectors > 1 && !q->polled ? i + 1 : 0;
@@ -425,8 +495,11 @@ void aios_ctrl_free_irqs(struct aios_ctrl *ctrl)
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++) {
 		struct aios_queue *q = &ctrl->ioq[i];
 
-		if (q->has_irq)
+		if (q->has_irq) {
+			/* free_irq() wants no affinity hint left pointing at q->cpus. */
+			irq_update_affinity_hint(pci_irq_vector(ctrl->pdev, q->vector), NULL);
 			free_irq(pci_irq_vector(ctrl->pdev, q->vector), q);
+		}
 		q->has_irq = false;
 	}
 }
@@ -439,15 +512,17 @@ void aios_ctrl_mark_dead(struct aios_ctrl *ctrl)
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
 		wake_up_all(&ctrl->ioq[i].slot_wait);
 	wake_up_all(&ctrl->admin.slot_wait);
+	wake_up_all(&ctrl->reset_wait);
 }
 
 /*
- * A command timed out, or the controller reported a fatal status or
- * vanished: stop it, so that it can no longer DMA, and end everything it
- * had with an error.  The disks stay until the controller is unbound; all
- * their I/O fails meanwhile.  Also run by a synchronous waiter whose
- * command timed out while teardown is under way: the cancel must happen
- * before that waiter may return, and ending a command twice cannot happen.
+ * The controller vanished, failed to come back from a reset or needs too
+ * many of them, or a command timed out where no reset is possible: stop
+ * it, so that it can no longer DMA, and end everything it had with an
+ * error.  The disks stay until the controller is unbound; all their I/O
+ * fails meanwhile.  Also run by a synchronous waiter whose command timed
+ * out while teardown is under way: the cancel must happen before that
+ * waiter may return, and ending a command twice cannot happen.
  */
 void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why)
 {
@@ -456,7 +531,15 @@ void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why)
 	if (!xchg(&ctrl->dead, true))
 		dev_err(ctrl->dev, "%s: controller disabled, its I/O fails from now on; rebind it (aios-bind --reset, then aios-bind) to use it again\n",
 			why);
+	spin_lock(&ctrl->reset_lock);
+	ctrl->can_reset = false;
+	WRITE_ONCE(ctrl->resetting, false);
+	spin_unlock(&ctrl->reset_lock);
 	aios_ctrl_mark_dead(ctrl);
+	/* After dead: a submitter that finds its queue stopped cancels its own command. */
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
+		aios_queue_stop(&ctrl->ioq[i]);
+	aios_queue_stop(&ctrl->admin);
 	aios_ctrl_disable(ctrl, false);
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++) {
 		if (ctrl->ioq[i].has_irq)
@@ -466,7 +549,150 @@ void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why)
 	aios_queue_cancel_all(&ctrl->admin);
 }
 
-/* Once a second: a command past its deadline, or a fatal controller status, fails it. */
+#define AIOS_TOO_MANY_RESETS \
+	"more than " __stringify(AIOS_RESET_BURST) " controller resets within " \
+	__stringify(AIOS_RESET_WINDOW_S) " s"
+
+/*
+ * A command timed out, or the controller reported a fatal status: asks for
+ * a reset.  Returns true when one is now under way (perhaps asked for by
+ * someone else already), which will end or resend every command; false
+ * when the controller was failed instead, which has ended them all.
+ * Process context.
+ */
+bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why)
+{
+	unsigned long now = jiffies;
+	unsigned int slot;
+
+	/* A command of the reset itself timed out: the controller does not come back. */
+	if (current_work() == &ctrl->reset_work)
+		goto fail;
+	spin_lock(&ctrl->reset_lock);
+	/* Even once teardown forbids new resets, it lets this one finish. */
+	if (ctrl->resetting) {
+		spin_unlock(&ctrl->reset_lock);
+		return true;
+	}
+	if (!ctrl->can_reset) {
+		spin_unlock(&ctrl->reset_lock);
+		goto fail;
+	}
+	/* reset_times[slot] is when the reset AIOS_RESET_BURST resets ago began. */
+	slot = ctrl->nr_resets % AIOS_RESET_BURST;
+	if (ctrl->nr_resets >= AIOS_RESET_BURST &&
+	    time_before(now, ctrl->reset_times[slot] + AIOS_RESET_WINDOW_S * HZ)) {
+		spin_unlock(&ctrl->reset_lock);
+		dev_err(ctrl->dev, "%s: no further reset\n", why);
+		why = AIOS_TOO_MANY_RESETS;
+		goto fail;
+	}
+	ctrl->reset_times[slot] = now;
+	ctrl->nr_resets++;
+	ctrl->reset_why = why;
+	WRITE_ONCE(ctrl->resetting, true);
+	queue_work(aios_reset_wq, &ctrl->reset_work);
+	spin_unlock(&ctrl->reset_lock);
+	return true;
+
+fail:
+	aios_ctrl_fail(ctrl, why);
+	return false;
+}
+
+/*
+ * For unbind, remove and shutdown: no reset from now on (a timeout fails
+ * the controller instead), and one under way or queued runs to its end
+ * first, so that what it resends can still complete during teardown.
+ */
+void aios_ctrl_stop_resets(struct aios_ctrl *ctrl)
+{
+	spin_lock(&ctrl->reset_lock);
+	ctrl->can_reset = false;
+	spin_unlock(&ctrl->reset_lock);
+	flush_work(&ctrl->reset_work);
+}
+
+/* The I/O queues again, with the same ids, sizes, vectors and memory. */
+static int aios_recreate_io_queues(struct aios_ctrl *ctrl)
+{
+	int granted, i, err;
+
+	granted = aios_set_queue_count(ctrl, ctrl->nr_queues);
+	if (granted < 0)
+		return granted;
+	if (granted < ctrl->nr_queues) {
+		dev_err(ctrl->dev, "only %d I/O queues granted after a reset, %d needed\n",
+			granted, ctrl->nr_queues);
+		return -EIO;
+	}
+	for (i = 0; i < ctrl->nr_queues; i++) {
+		err = aios_create_queue_pair(ctrl, &ctrl->ioq[i]);
+		if (err) {
+			dev_err(ctrl->dev, "cannot create I/O queue %u again: %d\n",
+				ctrl->ioq[i].qid, err);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The reset.  Runs on a WQ_MEM_RECLAIM workqueue, allocating nothing,
+ * since writeback may be waiting for the commands it resends.
+ */
+void aios_reset_work_fn(struct work_struct *work)
+{
+	struct aios_ctrl *ctrl = container_of(work, struct aios_ctrl, reset_work);
+	const char *why = ctrl->reset_why;
+	int i, err, sent = 0, failed = 0;
+
+	/* No ring takes anything new; the controller forgets its queues. */
+	for (i = 0; i < ctrl->nr_queues; i++)
+		aios_queue_stop(&ctrl->ioq[i]);
+	aios_queue_stop(&ctrl->admin);
+	err = aios_ctrl_disable(ctrl, false);
+	if (err)
+		goto fail;
+	/* It no longer writes anything: end what it completed, empty the rings. */
+	for (i = 0; i < ctrl->nr_queues; i++)
+		aios_queue_drain_rings(&ctrl->ioq[i]);
+	/* An admin command in flight ends as aborted; its waiter drops admin_lock. */
+	aios_queue_reap(&ctrl->admin);
+	aios_queue_cancel_all(&ctrl->admin);
+
+	mutex_lock(&ctrl->admin_lock);
+	err = READ_ONCE(ctrl->dead) ? -ENODEV : aios_ctrl_enable(ctrl);
+	if (!err)
+		aios_queue_start(&ctrl->admin);
+	mutex_unlock(&ctrl->admin_lock);
+	if (!err)
+		err = aios_recreate_io_queues(ctrl);
+	if (err)
+		goto fail;
+
+	for (i = 0; i < ctrl->nr_queues; i++)
+		sent += aios_queue_restart(&ctrl->ioq[i], &failed);
+	spin_lock(&ctrl->reset_lock);
+	WRITE_ONCE(ctrl->resetting, false);
+	spin_unlock(&ctrl->reset_lock);
+	wake_up_all(&ctrl->reset_wait);
+	dev_warn(ctrl->dev, "reset after %s: %d commands resubmitted, %d failed after %d retries\n",
+		 why, sent, failed, AIOS_MAX_RETRIES);
+	return;
+
+fail:
+	dev_err(ctrl->dev, "reset after %s failed: %d\n", why, err);
+	aios_ctrl_fail(ctrl, err == -ENODEV ? "controller gone during a reset" :
+			     "controller does not come back from a reset");
+}
+
+/*
+ * Once a second: a command past its deadline, or a fatal controller
+ * status, resets the controller; a controller that no longer answers, or
+ * reports a fatal status again soon after a reset for one, is failed.
+ * Watches the I/O queues only: admin waiters time out by themselves.
+ */
 void aios_watchdog_fn(struct work_struct *work)
 {
 	struct aios_ctrl *ctrl = container_of(to_delayed_work(work), struct aios_ctrl, watchdog);
@@ -476,24 +702,34 @@ void aios_watchdog_fn(struct work_struct *work)
 
 	if (READ_ONCE(ctrl->dead))
 		return;
+	/* The reset sends every command again, with fresh deadlines. */
+	if (READ_ONCE(ctrl->resetting))
+		goto again;
 	csts = readl(ctrl->bar + NVME_REG_CSTS);
 	if (csts == ~0U) {
 		aios_ctrl_fail(ctrl, "controller no longer answers");
 		return;
 	}
 	if (csts & NVME_CSTS_CFS) {
-		aios_ctrl_fail(ctrl, "controller fatal status");
-		return;
+		if (ctrl->last_fatal &&
+		    time_before(jiffies, ctrl->last_fatal + AIOS_RESET_WINDOW_S * HZ)) {
+			aios_ctrl_fail(ctrl, "fatal status again soon after a reset");
+			return;
+		}
+		ctrl->last_fatal = jiffies | 1;
+		aios_ctrl_reset(ctrl, "controller fatal status");
+		goto again;
 	}
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues && !slot; i++) {
 		slot = aios_queue_expired(&ctrl->ioq[i]);
 		if (slot) {
-			dev_err(ctrl->dev, "queue %u: command %u (opcode %#x) took more than %u s\n",
-				ctrl->ioq[i].qid, aios_slot_cid(&ctrl->ioq[i], slot),
-				slot->cmd.common.opcode, aios_io_timeout);
-			aios_ctrl_fail(ctrl, "I/O timeout");
-			return;
+			dev_warn(ctrl->dev, "queue %u: command %u (opcode %#x) took more than %u s\n",
+				 ctrl->ioq[i].qid, aios_slot_cid(&ctrl->ioq[i], slot),
+				 slot->cmd.common.opcode, aios_io_timeout);
+			aios_ctrl_reset(ctrl, "I/O timeout");
 		}
 	}
-	schedule_delayed_work(&ctrl->watchdog, HZ);
+again:
+	if (!READ_ONCE(ctrl->dead))
+		schedule_delayed_work(&ctrl->watchdog, HZ);
 }

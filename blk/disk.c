@@ -41,6 +41,8 @@ static blk_status_t aios_blk_status(u16 status)
 static void aios_bio_done(struct aios_queue *q, struct aios_slot *slot, u16 status, u64 result)
 {
 	struct bio *bio = slot->owner;
+	unsigned long acct_start = slot->acct_start;
+	bool acct = slot->acct;
 
 	aios_slot_unmap(q, slot);
 	if ((bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE) &&
@@ -53,7 +55,22 @@ static void aios_bio_done(struct aios_queue *q, struct aios_slot *slot, u16 stat
 				   bio->bi_bdev, blk_op_str(bio_op(bio)),
 				   (unsigned long long)bio->bi_iter.bi_sector, status);
 	}
+	if (acct)
+		bio_end_io_acct(bio, acct_start);
 	bio_endio(bio);
+}
+
+/*
+ * I/O statistics (/proc/diskstats, iostat) for a bio about to go out, as
+ * blk-mq keeps them for requests: bio-based disks must do it themselves.
+ * Only bios that move data; an empty PREFLUSH write is a flush.
+ */
+static void aios_bio_acct_start(struct aios_slot *slot, struct bio *bio)
+{
+	if (!bio_sectors(bio) || !blk_queue_io_stat(bio->bi_bdev->bd_disk->queue))
+		return;
+	slot->acct_start = bio_start_io_acct(bio);
+	slot->acct = 1;
 }
 
 static int aios_bio_map(struct aios_queue *q, struct aios_slot *slot, struct bio *bio)
@@ -202,6 +219,7 @@ static void aios_submit_bio(struct bio *bio)
 	struct aios_slot_seq ss;
 	unsigned int qidx;
 	blk_status_t st;
+	u64 start;
 	bool wait;
 
 	bio = bio_split_to_limits(bio);
@@ -230,15 +248,17 @@ static void aios_submit_bio(struct bio *bio)
 	}
 	if (bio->bi_opf & REQ_POLLED)
 		bio->bi_cookie = qidx;
+	aios_bio_acct_start(slot, bio);
 	ss.slot = slot;
 	ss.seq = READ_ONCE(slot->seq);
+	start = ktime_get_ns();
 	if ((bio->bi_opf & REQ_PREFLUSH) && bio_op(bio) == REQ_OP_WRITE && bio->bi_iter.bi_size)
 		aios_queue_submit_flush_first(q, slot, ns->nsid);
 	else
 		aios_queue_submit(q, slot);
 	/* The bio may be gone from here on, unless we wait. */
 	if (wait)
-		aios_queue_poll_wait(q, aios_slot_moved_on, &ss);
+		aios_queue_poll_wait(q, aios_slot_moved_on, &ss, start);
 }
 
 static int aios_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned int flags)
@@ -324,6 +344,12 @@ static int aios_ns_add(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 	ns->disk = aios_alloc_disk(&lim, dev_to_node(ctrl->dev));
 	if (IS_ERR(ns->disk)) {
 		err = PTR_ERR(ns->disk);
+		kfree(ns);
+		goto fail;
+	}
+	err = aios_disk_enable_io_stat(ns->disk);
+	if (err) {
+		put_disk(ns->disk);
 		kfree(ns);
 		goto fail;
 	}

@@ -34,10 +34,15 @@ static int aios_user_run(struct aios_ctrl *ctrl, struct nvme_command *c, bool ad
 	int idx, err;
 
 	if (admin) {
-		mutex_lock(&ctrl->admin_lock);
-		err = aios_sync_cmd(ctrl, &ctrl->admin, c, buf, len,
-				    aios_user_timeout(timeout_ms), &status, result);
-		mutex_unlock(&ctrl->admin_lock);
+		/* Waits out a reset; refused by one that began meanwhile, nothing was sent. */
+		do {
+			err = aios_admin_lock(ctrl);
+			if (err)
+				return err;
+			err = aios_sync_cmd(ctrl, &ctrl->admin, c, buf, len,
+					    aios_user_timeout(timeout_ms), &status, result);
+			mutex_unlock(&ctrl->admin_lock);
+		} while (err == -EAGAIN);
 	} else {
 		/* Against teardown, as for lbio submitters. */
 		idx = srcu_read_lock(&ctrl->srcu);

@@ -184,6 +184,7 @@ static int aios_lbio_submit_direct(struct aios_lbio *lbio)
 		aios_slot_put(q, slot);
 		return err;
 	}
+	lbio->start_ns = ktime_get_ns();
 	if (lbio->flags & AIOS_LBIO_PREFLUSH)
 		aios_queue_submit_flush_first(q, slot, ns->nsid);
 	else
@@ -235,7 +236,8 @@ int aios_lbio_wait(struct aios_lbio *lbio)
 		int idx = srcu_read_lock(&ctrl->srcu);
 
 		if (!READ_ONCE(ctrl->dead))
-			aios_queue_poll_wait(&ctrl->ioq[lbio->qidx], aios_lbio_is_done, lbio);
+			aios_queue_poll_wait(&ctrl->ioq[lbio->qidx], aios_lbio_is_done, lbio,
+					     lbio->start_ns);
 		srcu_read_unlock(&ctrl->srcu, idx);
 	}
 	wait_for_completion_io(&lbio->wait);

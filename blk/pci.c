@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) "aiosnvme: " fmt
 
+#include <linux/cpuhotplug.h>
 #include <linux/delay.h>
 #include <linux/idr.h>
 #include <linux/interrupt.h>
@@ -39,12 +40,12 @@ MODULE_PARM_DESC(poll_queues,
 unsigned int aios_io_timeout = 30;
 module_param_named(io_timeout, aios_io_timeout, uint, 0644);
 MODULE_PARM_DESC(io_timeout,
-		 "Seconds a command may take before the controller is declared failed and all its I/O ends with an error (default 30)");
+		 "Seconds a command may take before the controller is reset and the command sent again; after 3 resends it fails, and a controller needing more than 5 resets a minute is disabled (default 30)");
 
-/* Test hook: writing 1 makes the next I/O completion get lost. */
+/* Test hook: writing N makes the next N I/O completions get lost. */
 unsigned int aios_fault_drop;
 module_param_named(fault_drop_completion, aios_fault_drop, uint, 0600);
-MODULE_PARM_DESC(fault_drop_completion, "Testing only: 1 loses the next I/O completion");
+MODULE_PARM_DESC(fault_drop_completion, "Testing only: N loses the next N I/O completions");
 
 unsigned int aios_poll_max_us = 200;
 module_param_named(poll_max_us, aios_poll_max_us, uint, 0644);
@@ -52,6 +53,12 @@ MODULE_PARM_DESC(poll_max_us,
 		 "Longest spin, in us, on a synchronous command before sleeping; spinning happens only while recent commands completed faster than this (0: never spin; default 200)");
 
 static DEFINE_IDA(aios_instance_ida);
+
+/* Controller resets; WQ_MEM_RECLAIM, since writeback may wait for one. */
+struct workqueue_struct *aios_reset_wq;
+
+/* The dynamic CPU hotplug state of aios_cpu_online(), one instance per controller. */
+static int aios_cpuhp_state = -1;
 
 static bool aios_ctrl_present(struct aios_ctrl *ctrl)
 {
@@ -68,12 +75,31 @@ static int aios_inflight(struct aios_ctrl *ctrl)
 	return n;
 }
 
-/* Lets what is in flight finish, unless the controller is gone or stuck. */
+static bool aios_ctrl_expired(struct aios_ctrl *ctrl)
+{
+	int i;
+
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
+		if (aios_queue_expired(&ctrl->ioq[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Lets what is in flight finish, unless the controller is gone or stuck.
+ * No reset happens during teardown, so a command past its deadline will
+ * not complete: stop waiting then.
+ */
 static void aios_ctrl_drain(struct aios_ctrl *ctrl)
 {
 	unsigned long deadline = jiffies + AIOS_DRAIN_TIMEOUT;
 
 	while (aios_inflight(ctrl) && aios_ctrl_present(ctrl)) {
+		if (aios_ctrl_expired(ctrl)) {
+			dev_err(ctrl->dev, "a command timed out during teardown; cancelling the %d in flight\n",
+				aios_inflight(ctrl));
+			return;
+		}
 		if (time_after(jiffies, deadline)) {
 			dev_err(ctrl->dev, "%d commands still in flight after %u s; cancelling them\n",
 				aios_inflight(ctrl), AIOS_DRAIN_TIMEOUT / HZ);
@@ -94,7 +120,13 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	struct pci_dev *pdev = ctrl->pdev;
 	int i;
 
-	cancel_delayed_work_sync(&ctrl->watchdog);
+	/*
+	 * A reset under way finishes first; after it, a timeout fails the
+	 * controller.  The watchdog keeps running until the drain below: a
+	 * poller inside submit_bio holds del_gendisk() up until its command
+	 * ends, and only the watchdog times it out.
+	 */
+	aios_ctrl_stop_resets(ctrl);
 	aios_ctrl_del_cdev(ctrl);
 	/* A controller that is gone frees no slot: fail their waiters now. */
 	if (!aios_ctrl_present(ctrl))
@@ -103,6 +135,10 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	aios_ctrl_mark_dead(ctrl);
 	synchronize_srcu(&ctrl->srcu);
 	aios_ctrl_drain(ctrl);
+	cancel_delayed_work_sync(&ctrl->watchdog);
+	if (ctrl->cpuhp_added)
+		cpuhp_state_remove_instance_nocalls(aios_cpuhp_state, &ctrl->cpuhp_node);
+	ctrl->cpuhp_added = false;
 	aios_ctrl_free_irqs(ctrl);
 	/* Disabling the controller deletes its queues and stops all DMA. */
 	if (aios_ctrl_present(ctrl) && ctrl->admin.live)
@@ -117,8 +153,10 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	mutex_lock(&ctrl->admin_lock);
 	ctrl->admin.live = false;
 	mutex_unlock(&ctrl->admin_lock);
-	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++) {
 		aios_queue_free(&ctrl->ioq[i]);
+		free_cpumask_var(ctrl->ioq[i].cpus);
+	}
 	kfree(ctrl->ioq);
 	kfree(ctrl->cpu_to_queue);
 	if (ctrl->admin.sqes)
@@ -168,20 +206,19 @@ unmap:
 
 /*
  * One vector per CPU plus one: vector 0 is kept back (the admin queue is
- * polled), the others are spread over the CPUs by the IRQ core.  The BAR
- * must also have room for every queue's doorbells.
+ * polled), the others go to the I/O queues, which steer each to the CPUs
+ * submitting there (aios_map_cpus() says why they are not managed).  The
+ * BAR must also have room for every queue's doorbells.
  */
 static int aios_ctrl_alloc_vectors(struct aios_ctrl *ctrl)
 {
-	struct irq_affinity affd = { .pre_vectors = 1 };
 	resource_size_t bar_len = pci_resource_len(ctrl->pdev, 0);
 	unsigned int max_queues, want;
 	int nr;
 
 	max_queues = (bar_len - NVME_REG_DBS) / (2 * ctrl->db_stride) - 1;
 	want = min(num_online_cpus(), max_queues) + 1;
-	nr = pci_alloc_irq_vectors_affinity(ctrl->pdev, 1, want,
-					    PCI_IRQ_MSIX | PCI_IRQ_MSI | PCI_IRQ_AFFINITY, &affd);
+	nr = pci_alloc_irq_vectors(ctrl->pdev, 1, want, PCI_IRQ_MSIX | PCI_IRQ_MSI);
 	if (nr < 0) {
 		dev_err(ctrl->dev, "no MSI-X or MSI vectors: %d\n", nr);
 		return nr;
@@ -209,6 +246,13 @@ static int aios_ctrl_start(struct aios_ctrl *ctrl)
 	err = aios_ctrl_setup_io_queues(ctrl);
 	if (err)
 		return err;
+	if (!cpuhp_state_add_instance_nocalls(aios_cpuhp_state, &ctrl->cpuhp_node))
+		ctrl->cpuhp_added = true;
+	/*
+	 * From the first I/O on (partition scan), a timeout must end in
+	 * something; until probe is done, in failing the controller.
+	 */
+	schedule_delayed_work(&ctrl->watchdog, HZ);
 	err = aios_ns_scan(ctrl);
 	if (err)
 		return err;
@@ -254,6 +298,9 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	INIT_LIST_HEAD(&ctrl->namespaces);
 	mutex_init(&ctrl->admin_lock);
 	INIT_DELAYED_WORK(&ctrl->watchdog, aios_watchdog_fn);
+	INIT_WORK(&ctrl->reset_work, aios_reset_work_fn);
+	spin_lock_init(&ctrl->reset_lock);
+	init_waitqueue_head(&ctrl->reset_wait);
 	ctrl->instance = ida_alloc(&aios_instance_ida, GFP_KERNEL);
 	if (ctrl->instance < 0) {
 		err = ctrl->instance;
@@ -280,7 +327,9 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto put;
 	}
 	pci_set_drvdata(pdev, ctrl);
-	schedule_delayed_work(&ctrl->watchdog, HZ);
+	spin_lock(&ctrl->reset_lock);
+	ctrl->can_reset = !ctrl->dead;
+	spin_unlock(&ctrl->reset_lock);
 	dev_info(&pdev->dev, "aiosnvme%d ready\n", ctrl->instance);
 	return 0;
 
@@ -304,7 +353,10 @@ static void aios_nvme_shutdown(struct pci_dev *pdev)
 {
 	struct aios_ctrl *ctrl = pci_get_drvdata(pdev);
 
-	if (ctrl && aios_ctrl_present(ctrl))
+	if (!ctrl)
+		return;
+	aios_ctrl_stop_resets(ctrl);
+	if (aios_ctrl_present(ctrl))
 		aios_ctrl_disable(ctrl, true);
 }
 
@@ -401,20 +453,40 @@ int aios_nvme_init(void)
 		pr_err("cannot get character device numbers: %d\n", err);
 		return err;
 	}
+	err = -ENOMEM;
+	aios_reset_wq = alloc_workqueue("aiosnvme_reset", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!aios_reset_wq)
+		goto chr_exit;
+	err = cpuhp_setup_state_multi(CPUHP_AP_ONLINE_DYN, "block/aiosnvme:online",
+				      aios_cpu_online, NULL);
+	if (err < 0) {
+		pr_err("cannot register for CPU hotplug: %d\n", err);
+		goto destroy_wq;
+	}
+	aios_cpuhp_state = err;
 	err = pci_register_driver(&aios_nvme_driver);
 	if (err) {
 		pr_err("cannot register the PCI driver: %d\n", err);
-		aios_chr_exit();
-		return err;
+		goto remove_cpuhp;
 	}
 	aios_selftest_init();
 	return 0;
+
+remove_cpuhp:
+	cpuhp_remove_multi_state(aios_cpuhp_state);
+destroy_wq:
+	destroy_workqueue(aios_reset_wq);
+chr_exit:
+	aios_chr_exit();
+	return err;
 }
 
 void aios_nvme_exit(void)
 {
 	aios_selftest_exit();
 	pci_unregister_driver(&aios_nvme_driver);
+	cpuhp_remove_multi_state(aios_cpuhp_state);
+	destroy_workqueue(aios_reset_wq);
 	aios_chr_exit();
 	aios_lbio_exit();
 	ida_destroy(&aios_instance_ida);

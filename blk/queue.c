@@ -136,6 +136,9 @@ void aios_slot_put(struct aios_queue *q, struct aios_slot *slot)
 	slot->done = NULL;
 	slot->owner = NULL;
 	slot->chained = 0;
+	slot->retries = 0;
+	slot->parked = 0;
+	slot->acct = 0;
 	WRITE_ONCE(slot->seq, slot->seq + 1);
 	spin_lock_irqsave(&q->sq_lock, flags);
 	WARN_ON_ONCE(!__test_and_clear_bit(aios_slot_cid(q, slot), q->slot_map));
@@ -145,50 +148,86 @@ void aios_slot_put(struct aios_queue *q, struct aios_slot *slot)
 		wake_up(&q->slot_wait);
 }
 
+/* Writes @cmd into the next ring entry under command id @cid; sq_lock held. */
+static void aios_sq_write(struct aios_queue *q, u16 cid, const struct nvme_command *cmd)
+{
+	struct nvme_command *sqe = &q->sqes[q->sq_tail];
+
+	memcpy(sqe, cmd, sizeof(*cmd));
+	sqe->common.command_id = cid;
+	if (++q->sq_tail == q->depth)
+		q->sq_tail = 0;
+}
+
+static void aios_end_slot(struct aios_queue *q, struct aios_slot *slot, u16 status, u64 result);
+
 /*
  * Copies @cmd into the ring under the slot's command id and rings the
  * doorbell.  @cmd is usually &slot->cmd; a flush sent ahead of the slot's
  * own write passes its own.
+ *
+ * While a reset rebuilds the controller the queue is stopped: an I/O
+ * command is then parked, active but not in the ring, and the reset sends
+ * it with those it resends, so submitters neither fail nor block.  An
+ * admin command is refused instead (returns false, nothing sent), since
+ * the reset cancels rather than resends admin commands.
  */
-void aios_queue_submit_cmd(struct aios_queue *q, struct aios_slot *slot,
+bool aios_queue_submit_cmd(struct aios_queue *q, struct aios_slot *slot,
 			   const struct nvme_command *cmd)
 {
-	struct nvme_command *sqe;
+	u16 cid = aios_slot_cid(q, slot);
 	unsigned long flags;
 
 	slot->start_ns = ktime_get_ns();
 	slot->deadline = jiffies + max(READ_ONCE(aios_io_timeout), 1U) * HZ;
-	set_bit(aios_slot_cid(q, slot), q->active_map);
 	spin_lock_irqsave(&q->sq_lock, flags);
-	sqe = &q->sqes[q->sq_tail];
-	memcpy(sqe, cmd, sizeof(*cmd));
-	sqe->common.command_id = aios_slot_cid(q, slot);
-	if (++q->sq_tail == q->depth)
-		q->sq_tail = 0;
+	if (unlikely(q->stopped)) {
+		if (!q->qid) {
+			spin_unlock_irqrestore(&q->sq_lock, flags);
+			return false;
+		}
+		slot->parked = 1;
+		set_bit(cid, q->active_map);
+		q->nr_submitted++;
+		spin_unlock_irqrestore(&q->sq_lock, flags);
+		/*
+		 * aios_ctrl_fail() marks the controller dead before it stops
+		 * the queue, then cancels what is active: if that already
+		 * happened, nobody else ends this command.
+		 */
+		if (READ_ONCE(q->ctrl->dead) && test_and_clear_bit(cid, q->active_map))
+			aios_end_slot(q, slot, NVME_SC_HOST_ABORTED_CMD | AIOS_STATUS_DNR, 0);
+		return true;
+	}
+	/* Under sq_lock, so that a restarting reset sends each command once. */
+	set_bit(cid, q->active_map);
+	aios_sq_write(q, cid, cmd);
 	/* writel orders the ring write above before the doorbell. */
 	writel(q->sq_tail, q->sq_db);
 	q->nr_submitted++;
 	spin_unlock_irqrestore(&q->sq_lock, flags);
+	return true;
 }
 
 struct aios_cqe_copy {
 	u16 cid;
 	u16 status;
 	u64 result;
+	bool claimed;
 };
 
-static void aios_end_one(struct aios_queue *q, const struct aios_cqe_copy *c)
+/*
+ * Takes command @cid off the device: whoever clears its active bit ends
+ * it, so the interrupt, a poller, a cancel and a reset never end one twice.
+ */
+static bool aios_claim(struct aios_queue *q, u16 cid)
 {
-	u16 status = c->status;
-	struct aios_slot *slot;
+	return cid < q->depth - 1 && test_and_clear_bit(cid, q->active_map);
+}
 
-	if (unlikely(c->cid >= q->depth - 1 || !test_and_clear_bit(c->cid, q->active_map))) {
-		/* Late, after a timeout cancelled it, or garbage from the device. */
-		dev_warn_ratelimited(q->ctrl->dev, "queue %u: completion for no command (%u)\n",
-				     q->qid, c->cid);
-		return;
-	}
-	slot = &q->slots[c->cid];
+/* Ends a claimed command, or sends the write a completed Flush was ahead of. */
+static void aios_end_slot(struct aios_queue *q, struct aios_slot *slot, u16 status, u64 result)
+{
 	if (WARN_ON_ONCE(!slot->done))
 		return;
 	if (slot->chained) {
@@ -202,12 +241,12 @@ static void aios_end_one(struct aios_queue *q, const struct aios_cqe_copy *c)
 		if (!AIOS_STATUS_CODE(status))
 			status = NVME_SC_HOST_ABORTED_CMD | AIOS_STATUS_DNR;
 	}
-	slot->done(q, slot, status, c->result);
+	slot->done(q, slot, status, result);
 }
 
 /*
  * Sends a Flush in the slot's name; the data command stays in slot->cmd
- * and goes out when the Flush completes (aios_end_one).  That is how a
+ * and goes out when the Flush completes (aios_end_slot).  That is how a
  * PREFLUSH write is ordered, with no block-layer flush machinery.
  */
 void aios_queue_submit_flush_first(struct aios_queue *q, struct aios_slot *slot, u32 nsid)
@@ -220,46 +259,68 @@ void aios_queue_submit_flush_first(struct aios_queue *q, struct aios_slot *slot,
 	aios_queue_submit_cmd(q, slot, &flush);
 }
 
-/* Folds a small command's round trip into the queue's EWMA (weight 1/8). */
-void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot)
+static void aios_rtt_sample(struct aios_queue *q, u64 rtt)
 {
-	u64 rtt = ktime_get_ns() - slot->start_ns;
 	u64 old = READ_ONCE(q->rtt_ewma_ns);
 
 	WRITE_ONCE(q->rtt_ewma_ns, old ? old - (old >> 3) + (rtt >> 3) : rtt);
 }
 
 /*
- * How long a synchronous waiter may spin on this queue before it sleeps:
- * zero unless the device has lately answered faster than poll_max_us, and
- * then about twice its recent round trip.
+ * Folds a small command's round trip into the queue's EWMA (weight 1/8).
+ * Only where an interrupt reaps it: on a queue without one, a command
+ * ends when somebody polls, which says more about the poller than about
+ * the device; its waiter samples the device instead.
  */
-u64 aios_queue_spin_budget(struct aios_queue *q)
+void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot)
+{
+	if (q->has_irq)
+		aios_rtt_sample(q, ktime_get_ns() - slot->start_ns);
+}
+
+/*
+ * How long a synchronous waiter may spin on this queue before it sleeps:
+ * a few times the device's recent round trip, so that the usual jitter
+ * does not end in a sleep, and at most poll_max_us.  A
+ * device slower than that is not spun for, but one waiter in 16 still
+ * spins, so that the estimate notices when the device is quick again.
+ */
+static u64 aios_queue_spin_budget(struct aios_queue *q)
 {
 	u64 max = (u64)aios_poll_max_us * NSEC_PER_USEC;
 	u64 ewma = READ_ONCE(q->rtt_ewma_ns);
 
-	if (!max || ewma >= max || !preemptible())
+	if (!max || !preemptible())
 		return 0;
-	return ewma ? min(max, 2 * ewma + 10 * NSEC_PER_USEC) : max;
+	if (ewma >= max)
+		return (++q->spin_probe & 15) ? 0 : max;
+	return ewma ? min(max, 4 * ewma + 20 * NSEC_PER_USEC) : max;
+}
+
+/* A racy look at the next completion entry's phase: reaping locks and looks again. */
+static bool aios_queue_cqe_pending(struct aios_queue *q)
+{
+	u16 head = READ_ONCE(q->cq_head);
+
+	return (le16_to_cpu(READ_ONCE(q->cqes[head].status)) & 1) == READ_ONCE(q->cq_phase);
 }
 
 /*
  * Reaps the queue until done(arg) or the budget runs out; the interrupt
- * may reap first, which ends the spin just as well.
+ * may reap first, which ends the spin just as well.  No cpu_relax(): under
+ * a hypervisor PAUSE exits to it (QEMU's TCG even takes its global lock),
+ * slowing down the very device the spinner waits for.
  */
-void aios_queue_spin(struct aios_queue *q, bool (*done)(void *arg), void *arg)
+static void aios_queue_spin(struct aios_queue *q, u64 budget, bool (*done)(void *arg),
+			    void *arg)
 {
-	u64 budget = aios_queue_spin_budget(q);
 	u64 start = ktime_get_ns();
 
-	if (!budget)
-		return;
 	while (!done(arg)) {
-		q->nr_poll_completed += aios_queue_reap(q);
+		if (aios_queue_cqe_pending(q))
+			q->nr_poll_completed += aios_queue_reap(q);
 		if (done(arg) || need_resched() || ktime_get_ns() - start > budget)
 			break;
-		cpu_relax();
 	}
 }
 
@@ -275,25 +336,33 @@ bool aios_queue_may_poll(struct aios_queue *q)
 }
 
 /*
- * Waits for done(arg) on @q: spins while the device is quick.  On a queue
+ * Waits for done(arg) on @q, a command submitted at @start_ns: spins while
+ * the device is quick.  On a queue
  * without interrupt nobody else ends the command, so the waiter then keeps
- * reaping between ever longer sleeps, until the command ends, the
- * controller dies (which cancels it) or it times out.
+ * reaping between ever longer sleeps, until the command ends or the
+ * controller dies (which cancels it).  Timeouts are the watchdog's: it
+ * resets the controller, which resends the command to this same queue, or
+ * fails the controller; either way the wait ends.
  */
-void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *arg)
+void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *arg,
+			  u64 start_ns)
 {
-	unsigned long deadline = jiffies + aios_io_timeout * HZ;
+	u64 budget = aios_queue_spin_budget(q);
 	unsigned int delay;
 
-	aios_queue_spin(q, done, arg);
+	if (budget) {
+		aios_queue_spin(q, budget, done, arg);
+		/*
+		 * The time since submission: the device's round trip if the
+		 * command ended, a lower bound of it if the budget ran out.
+		 */
+		if (!q->has_irq)
+			aios_rtt_sample(q, ktime_get_ns() - start_ns);
+	}
 	if (q->has_irq)
 		return;
 	delay = clamp_t(u64, READ_ONCE(q->rtt_ewma_ns) / (2 * NSEC_PER_USEC), 5, 1000);
 	while (!done(arg) && !READ_ONCE(q->ctrl->dead)) {
-		if (aios_io_timeout && time_after(jiffies, deadline)) {
-			aios_ctrl_fail(q->ctrl, "I/O timeout of a polled command");
-			return;
-		}
 		usleep_range(delay, delay + delay / 4);
 		q->nr_poll_completed += aios_queue_reap(q);
 		delay = min(delay * 2, 1000U);
@@ -312,22 +381,40 @@ unsigned int aios_poll_queue_index(struct aios_ctrl *ctrl)
 	return ctrl->nr_io + raw_smp_processor_id() % ctrl->nr_poll;
 }
 
+/* Fault injection: takes one of the completions the test hook asked to lose. */
+static bool aios_fault_take(void)
+{
+	unsigned int n = READ_ONCE(aios_fault_drop), old;
+
+	while (n) {
+		old = cmpxchg(&aios_fault_drop, n, n - 1);
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
+}
+
 /*
- * Copies out the completions that are there, returns the ring entries to the
- * controller, and only then ends the commands, unlocked: an ending may submit
- * again (a flush chains its write) or take other locks.  Returns how many
- * commands it ended.
+ * Copies out the completions that are there and claims their commands,
+ * returns the ring entries to the controller, and only then ends the
+ * commands, unlocked: an ending may submit again (a flush chains its
+ * write) or take other locks.  Claiming under cq_lock matters to a reset:
+ * once it has emptied the ring under that lock, every command the old
+ * ring completed is claimed, and it resends only what is still active.
+ * Returns how many completions it consumed.
  */
 int aios_queue_reap(struct aios_queue *q)
 {
 	struct aios_cqe_copy done[AIOS_REAP_BATCH];
-	int n, i, total = 0;
+	int seen, n, i, total = 0;
 	unsigned long flags;
 
 	do {
+		seen = 0;
 		n = 0;
 		spin_lock_irqsave(&q->cq_lock, flags);
-		while (n < AIOS_REAP_BATCH) {
+		while (seen < AIOS_REAP_BATCH) {
 			struct nvme_completion *cqe = &q->cqes[q->cq_head];
 			u16 status = le16_to_cpu(READ_ONCE(cqe->status));
 
@@ -335,27 +422,35 @@ int aios_queue_reap(struct aios_queue *q)
 				break;
 			/* The rest of the entry is valid only once the phase is. */
 			dma_rmb();
-			done[n].cid = cqe->command_id;
-			done[n].status = status >> 1;
-			done[n].result = le64_to_cpu(cqe->result.u64);
-			n++;
 			if (++q->cq_head == q->depth) {
 				q->cq_head = 0;
 				q->cq_phase ^= 1;
 			}
+			seen++;
+			/* Fault injection: lose a completion, as a hung device would. */
+			if (unlikely(READ_ONCE(aios_fault_drop)) && q->qid && aios_fault_take())
+				continue;
+			done[n].cid = cqe->command_id;
+			done[n].status = status >> 1;
+			done[n].result = le64_to_cpu(cqe->result.u64);
+			done[n].claimed = aios_claim(q, done[n].cid);
+			n++;
 		}
-		if (n)
+		if (seen)
 			writel(q->cq_head, q->cq_db);
 		spin_unlock_irqrestore(&q->cq_lock, flags);
 		for (i = 0; i < n; i++) {
-			/* Fault injection: lose a completion, as a hung device would. */
-			if (unlikely(READ_ONCE(aios_fault_drop)) && q->qid &&
-			    cmpxchg(&aios_fault_drop, 1, 0) == 1)
+			if (unlikely(!done[i].claimed)) {
+				/* Late, after a cancel ended it, or garbage from the device. */
+				dev_warn_ratelimited(q->ctrl->dev,
+						     "queue %u: completion for no command (%u)\n",
+						     q->qid, done[i].cid);
 				continue;
-			aios_end_one(q, &done[i]);
+			}
+			aios_end_slot(q, &q->slots[done[i].cid], done[i].status, done[i].result);
 		}
 		total += n;
-	} while (n == AIOS_REAP_BATCH);
+	} while (seen == AIOS_REAP_BATCH);
 	return total;
 }
 
@@ -379,13 +474,127 @@ irqreturn_t aios_queue_irq(int irq, void *data)
  */
 void aios_queue_cancel_all(struct aios_queue *q)
 {
-	struct aios_cqe_copy c = { .status = NVME_SC_HOST_ABORTED_CMD | AIOS_STATUS_DNR };
-	unsigned int nr_slots = q->depth - 1;
+	unsigned int nr_slots = q->depth - 1, cid;
 
 	if (!q->active_map)
 		return;
-	for_each_set_bit(c.cid, q->active_map, nr_slots)
-		aios_end_one(q, &c);
+	for_each_set_bit(cid, q->active_map, nr_slots)
+		if (aios_claim(q, cid))
+			aios_end_slot(q, &q->slots[cid], NVME_SC_HOST_ABORTED_CMD | AIOS_STATUS_DNR,
+				      0);
+}
+
+/* Nothing new reaches the ring from now on: see aios_queue_submit_cmd(). */
+void aios_queue_stop(struct aios_queue *q)
+{
+	unsigned long flags;
+
+	if (!q->sqes)
+		return;
+	spin_lock_irqsave(&q->sq_lock, flags);
+	q->stopped = true;
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+}
+
+/* The admin queue after a reset (I/O queues restart with aios_queue_restart()). */
+void aios_queue_start(struct aios_queue *q)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->sq_lock, flags);
+	q->stopped = false;
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+}
+
+/*
+ * For a reset, on a stopped queue of a disabled controller: ends what the
+ * controller completed before it stopped, and empties the rings for the
+ * queue's re-creation.  The interrupt handler may have copied entries out
+ * just before: synchronize_irq() lets it finish with them first; a poller
+ * may still be ending entries it claimed, which are complete.
+ */
+void aios_queue_drain_rings(struct aios_queue *q)
+{
+	unsigned long flags;
+	int n;
+
+	if (q->has_irq)
+		synchronize_irq(pci_irq_vector(q->ctrl->pdev, q->vector));
+	n = aios_queue_reap(q);
+	if (q->has_irq)
+		q->nr_irq_completed += n;
+	else
+		q->nr_poll_completed += n;
+	spin_lock_irqsave(&q->cq_lock, flags);
+	spin_lock(&q->sq_lock);
+	aios_queue_reset_rings(q);
+	spin_unlock(&q->sq_lock);
+	spin_unlock_irqrestore(&q->cq_lock, flags);
+}
+
+/*
+ * After a reset created @q again on the controller: fails the commands
+ * already resent AIOS_MAX_RETRIES times, writes every other active command
+ * (in the old ring when the reset began, or parked since) into the fresh
+ * ring under its own command id, the slot still holding the command and
+ * its mapped PRPs, and lets submissions through again.  Returns how many
+ * commands went out; adds those given up to *failed.
+ */
+int aios_queue_restart(struct aios_queue *q, int *failed)
+{
+	struct nvme_command flush = { .common.opcode = nvme_cmd_flush };
+	unsigned int nr_slots = q->depth - 1, cid;
+	int sent = 0, given_up = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->sq_lock, flags);
+	/* A failed controller stays stopped; aios_ctrl_fail() cancels what is active. */
+	if (READ_ONCE(q->ctrl->dead)) {
+		spin_unlock_irqrestore(&q->sq_lock, flags);
+		return 0;
+	}
+	for_each_set_bit(cid, q->active_map, nr_slots) {
+		struct aios_slot *slot = &q->slots[cid];
+
+		if (!slot->parked) {
+			if (slot->retries >= AIOS_MAX_RETRIES) {
+				if (aios_claim(q, cid)) {
+					slot->give_up = 1;
+					given_up++;
+				}
+				continue;
+			}
+			slot->retries++;
+		}
+		slot->parked = 0;
+		slot->start_ns = ktime_get_ns();
+		slot->deadline = jiffies + max(READ_ONCE(aios_io_timeout), 1U) * HZ;
+		if (slot->chained) {
+			/* The Flush ahead of a PREFLUSH write had not completed. */
+			flush.common.nsid = slot->cmd.common.nsid;
+			aios_sq_write(q, cid, &flush);
+		} else {
+			aios_sq_write(q, cid, &slot->cmd);
+		}
+		sent++;
+	}
+	q->stopped = false;
+	/* writel orders the ring writes above before the doorbell. */
+	if (sent)
+		writel(q->sq_tail, q->sq_db);
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+
+	*failed += given_up;
+	for (cid = 0; given_up && cid < nr_slots; cid++) {
+		struct aios_slot *slot = &q->slots[cid];
+
+		if (!slot->give_up)
+			continue;
+		slot->give_up = 0;
+		given_up--;
+		aios_end_slot(q, slot, NVME_SC_HOST_ABORTED_CMD | AIOS_STATUS_DNR, 0);
+	}
+	return sent;
 }
 
 /* The first command on @q past its deadline, or NULL. */

@@ -171,4 +171,22 @@ static inline void aios_bdev_close(struct aios_bdev_handle *h)
 #endif
 }
 
+/*
+ * aiosnvme: I/O statistics of a bio-based disk, which are off unless the
+ * driver asks (blk-mq queues have them by default).  6.11 made the flag a
+ * queue feature, set through a limits update.
+ */
+static inline int aios_disk_enable_io_stat(struct gendisk *disk)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	struct queue_limits lim = queue_limits_start_update(disk->queue);
+
+	lim.features |= BLK_FEAT_IO_STAT;
+	return queue_limits_commit_update(disk->queue, &lim);
+#else
+	blk_queue_flag_set(QUEUE_FLAG_IO_STAT, disk->queue);
+	return 0;
+#endif
+}
+
 #endif /* _AIOS_COMPAT_H */

@@ -47,6 +47,7 @@ struct aios_lbio {
 	/* Transport state. */
 	bool done;
 	unsigned int qidx;
+	u64 start_ns;
 	struct completion wait;
 };
 
