@@ -171,7 +171,17 @@ flush:
  */
 static bool aios_bio_waited(struct aios_queue *q, struct bio *bio)
 {
-	if (!op_is_sync(bio->bi_opf) || (bio->bi_opf & (REQ_POLLED | REQ_RAHEAD | REQ_NOWAIT)))
+	blk_opf_t opf = bio->bi_opf;
+
+	if (opf & (REQ_POLLED | REQ_RAHEAD | REQ_NOWAIT))
+		return false;
+	/*
+	 * Reads are waited for; writes only when O_DIRECT (SYNC|IDLE) or a
+	 * flush or FUA write: writeback streams many and waits for none.
+	 */
+	if (bio_op(bio) != REQ_OP_READ &&
+	    !(bio_op(bio) == REQ_OP_WRITE && (opf & REQ_SYNC) &&
+	      (opf & (REQ_IDLE | REQ_PREFLUSH | REQ_FUA))))
 		return false;
 	return aios_queue_may_poll(q);
 }

@@ -280,21 +280,22 @@ void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot)
 
 /*
  * How long a synchronous waiter may spin on this queue before it sleeps:
- * a few times the device's recent round trip, so that the usual jitter
- * does not end in a sleep, and at most poll_max_us.  A
- * device slower than that is not spun for, but one waiter in 16 still
- * spins, so that the estimate notices when the device is quick again.
+ * poll_max_us, unless the device has lately been far slower than that;
+ * then one waiter in 16 still spins, so that the estimate notices when the
+ * device is quick again.  The budget does not follow the round trip more
+ * closely: under a hypervisor the device's latency jitters widely, and a
+ * waiter that gives up a little early pays for a sleep and a wake-up, far
+ * more than the spin it saved.
  */
 static u64 aios_queue_spin_budget(struct aios_queue *q)
 {
 	u64 max = (u64)aios_poll_max_us * NSEC_PER_USEC;
-	u64 ewma = READ_ONCE(q->rtt_ewma_ns);
 
 	if (!max || !preemptible())
 		return 0;
-	if (ewma >= max)
+	if (READ_ONCE(q->rtt_ewma_ns) >= 4 * max)
 		return (++q->spin_probe & 15) ? 0 : max;
-	return ewma ? min(max, 4 * ewma + 20 * NSEC_PER_USEC) : max;
+	return max;
 }
 
 /* A racy look at the next completion entry's phase: reaping locks and looks again. */
@@ -327,12 +328,16 @@ static void aios_queue_spin(struct aios_queue *q, u64 budget, bool (*done)(void 
 /*
  * Whether the submitter, who is about to wait for one command, should
  * rather poll for it on a queue without interrupt: only when nothing else
- * of its CPU is in flight and it is not batching (a plug), since spinning
- * then would serialise what the device could overlap.
+ * of its CPU is in flight and it is not batching, since spinning then
+ * would serialise what the device could overlap.
  */
 bool aios_queue_may_poll(struct aios_queue *q)
 {
-	return aios_poll_max_us && !current->plug && preemptible() && !atomic_read(&q->inflight);
+	struct blk_plug *plug = current->plug;
+
+	/* Since 6.8 __submit_bio() plugs itself: only a plug for several I/Os says batch. */
+	return aios_poll_max_us && !(plug && plug->nr_ios > 1) && preemptible() &&
+	       !atomic_read(&q->inflight);
 }
 
 /*
@@ -361,7 +366,7 @@ void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *a
 	}
 	if (q->has_irq)
 		return;
-	delay = clamp_t(u64, READ_ONCE(q->rtt_ewma_ns) / (2 * NSEC_PER_USEC), 5, 1000);
+	delay = 10;
 	while (!done(arg) && !READ_ONCE(q->ctrl->dead)) {
 		usleep_range(delay, delay + delay / 4);
 		q->nr_poll_completed += aios_queue_reap(q);

@@ -28,10 +28,13 @@ job rand-2jobs --rw=randwrite --bs=16k --size=64M --offset_increment=64M --numjo
 job buffered --rw=randwrite --bs=8k --size=32M --direct=0 --ioengine=psync --fsync=64
 job uring-hipri --rw=randwrite --bs=4k --size=16M --direct=1 --ioengine=io_uring \
 	--hipri=1 --iodepth=4
-# Polled I/O went through a poll queue, and only its poller ended it.
+# Polled I/O went through a poll queue, and only pollers ended it (waited
+# psync I/O goes there too).  The counters are not atomic: pollers on two
+# CPUs may lose a few updates.
 stats=/sys/bus/pci/devices/$(nvme_bdfs | head -n1)/aiosnvme/queue_stats
 cat "$stats"
-awk '$2 == "poll" && $3 > 0 && $4 == 0 && $5 == $3 { ok = 1 } END { exit !ok }' "$stats" ||
+awk '$2 == "poll" && $3 >= 4096 && $4 == 0 && $5 <= $3 && $5 >= $3 - 64 { ok = 1 }
+     END { exit !ok }' "$stats" ||
 	fail "no poll queue ended the io_uring hipri commands"
 "$AIOS_ROOT/tools/aios-bind" --reset "$(nvme_bdfs | head -n1)" >/dev/null
 aios_unload
