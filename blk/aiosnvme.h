@@ -110,6 +110,7 @@ struct aios_queue {
 	dma_addr_t cq_dma;
 	u32 __iomem *cq_db;
 	u16 cq_head;
+	u16 cq_unrung;			/* consumed, head doorbell not rung yet */
 	u8 cq_phase;
 	bool live;			/* created on the controller */
 	bool has_irq;

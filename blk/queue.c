@@ -88,12 +88,27 @@ void aios_queue_reset_rings(struct aios_queue *q)
 	q->sq_tail = 0;
 	q->cq_head = 0;
 	q->cq_phase = 1;
+	q->cq_unrung = 0;
 	memset(q->cqes, 0, q->depth * sizeof(*q->cqes));
+}
+
+/*
+ * On a queue without interrupt the CQ head doorbell is rung only every
+ * AIOS_CQ_LAZY completions: each ring is a write to the controller's
+ * registers, on the waiter's path, and under a hypervisor a costly exit.
+ * So that the controller never finds the CQ full while entries wait to be
+ * released, such a queue hands out that many fewer slots.
+ */
+#define AIOS_CQ_LAZY		16
+
+static unsigned int aios_cq_lazy(const struct aios_queue *q)
+{
+	return q->polled && q->depth >= 4 * AIOS_CQ_LAZY ? AIOS_CQ_LAZY : 0;
 }
 
 static struct aios_slot *aios_slot_try_get(struct aios_queue *q)
 {
-	unsigned int nr_slots = q->depth - 1, cid;
+	unsigned int nr_slots = q->depth - 1 - aios_cq_lazy(q), cid;
 	unsigned long flags;
 
 	spin_lock_irqsave(&q->sq_lock, flags);
@@ -441,8 +456,11 @@ int aios_queue_reap(struct aios_queue *q)
 			done[n].claimed = aios_claim(q, done[n].cid);
 			n++;
 		}
-		if (seen)
+		q->cq_unrung += seen;
+		if (seen && q->cq_unrung >= aios_cq_lazy(q)) {
 			writel(q->cq_head, q->cq_db);
+			q->cq_unrung = 0;
+		}
 		spin_unlock_irqrestore(&q->cq_lock, flags);
 		for (i = 0; i < n; i++) {
 			if (unlikely(!done[i].claimed)) {
