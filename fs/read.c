@@ -21,6 +21,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 #include <linux/uio.h>
 #include "aiosfs.h"
 
@@ -39,7 +40,19 @@ struct aiosfs_rd {
 	atomic_t pending;
 };
 
+/*
+ * The pages of the first waited read of a request, still referenced once
+ * published, so that the reader copies from them without looking them up
+ * again.
+ */
+struct aiosfs_keep {
+	pgoff_t index;			/* of pages[0], the request's first page */
+	unsigned int nr;
+	struct page *pages[AIOS_LBIO_MAX_PAGES];
+};
+
 struct aiosfs_rd_batch {
+	struct aiosfs_keep *keep;	/* NULL: keep nothing */
 	struct inode *inode;
 	unsigned int nr;
 	struct aiosfs_rd *rd[AIOSFS_RD_BATCH];
@@ -65,11 +78,17 @@ static struct aiosfs_rd *aiosfs_rd_alloc(struct inode *inode, pgoff_t index, u64
 	return rd;
 }
 
-/* Publishes (or not) the pages of a finished read and lets go of them. */
-static void aiosfs_rd_finish(struct aiosfs_rd *rd, int err)
+/*
+ * Publishes (or not) the pages of a finished read and lets go of them, or
+ * hands them to @keep when all made it into the page cache.
+ */
+static void aiosfs_rd_finish(struct aiosfs_rd *rd, int err, struct aiosfs_keep *keep)
 {
 	unsigned int i;
 
+	if (err || !keep || keep->nr || keep->index != rd->index ||
+	    rd->added != GENMASK(rd->lbio.nr_pages - 1, 0))
+		keep = NULL;
 	for (i = 0; i < rd->lbio.nr_pages; i++) {
 		struct page *page = rd->lbio.pages[i];
 
@@ -78,7 +97,10 @@ static void aiosfs_rd_finish(struct aiosfs_rd *rd, int err)
 				folio_mark_uptodate(page_folio(page));
 			folio_unlock(page_folio(page));
 		}
-		put_page(page);
+		if (keep)
+			keep->pages[keep->nr++] = page;
+		else
+			put_page(page);
 	}
 	kfree(rd);
 }
@@ -88,7 +110,7 @@ static void aiosfs_rd_ahead_done(struct aios_lbio *lbio)
 	struct aiosfs_rd *rd = lbio->private;
 
 	if (atomic_dec_and_test(&rd->pending))
-		aiosfs_rd_finish(rd, lbio->error);
+		aiosfs_rd_finish(rd, lbio->error, NULL);
 }
 
 /* Sends the run being built; a run past what the reader wants is not waited for. */
@@ -137,9 +159,9 @@ static void aiosfs_rd_complete(struct aiosfs_rd_batch *b)
 
 		if (rd->lbio.end_io) {
 			if (atomic_dec_and_test(&rd->pending))
-				aiosfs_rd_finish(rd, rd->lbio.error);
+				aiosfs_rd_finish(rd, rd->lbio.error, NULL);
 		} else {
-			aiosfs_rd_finish(rd, aios_lbio_wait(&rd->lbio));
+			aiosfs_rd_finish(rd, aios_lbio_wait(&rd->lbio), b->keep);
 		}
 	}
 	b->nr = 0;
@@ -185,10 +207,17 @@ static bool aiosfs_page_cached(struct address_space *mapping, pgoff_t index)
  * at the first page already cached.
  */
 static void aiosfs_fill_range(struct inode *inode, pgoff_t index, pgoff_t last, pgoff_t end,
-			      struct aiosfs_read_times *times)
+			      struct aiosfs_read_times *times, struct aiosfs_keep *keep)
 {
 	struct address_space *mapping = inode->i_mapping;
-	struct aiosfs_rd_batch b = { .inode = inode, .wait_end = last + 1, .times = times };
+	struct aiosfs_rd_batch b = {
+		.inode = inode, .wait_end = last + 1, .times = times, .keep = keep
+	};
+
+	if (keep) {
+		keep->index = index;
+		keep->nr = 0;
+	}
 	struct aiosfs_map map = { .m_len = 0 };
 
 	filemap_invalidate_lock_shared(mapping);
@@ -245,11 +274,12 @@ static void aiosfs_seq_window(struct inode *inode, struct file_ra_state *ra, pgo
 		return;
 	ra->start = next;
 	ra->async_size = min(eof, next + ra->size - 1) - next + 1;
-	aiosfs_fill_range(inode, next, next - 1, next + ra->async_size - 1, NULL);
+	aiosfs_fill_range(inode, next, next - 1, next + ra->async_size - 1, NULL, NULL);
 }
 
 /* The pages of a buffered read, and for a sequential reader a window more. */
-static void aiosfs_fill(struct kiocb *iocb, size_t count, struct aiosfs_read_times *times)
+static void aiosfs_fill(struct kiocb *iocb, size_t count, struct aiosfs_read_times *times,
+			struct aiosfs_keep *keep)
 {
 	struct file *file = iocb->ki_filp;
 	struct file_ra_state *ra = &file->f_ra;
@@ -269,7 +299,7 @@ static void aiosfs_fill(struct kiocb *iocb, size_t count, struct aiosfs_read_tim
 		ra->size = 0;
 		ra->async_size = 0;
 	}
-	aiosfs_fill_range(inode, first, last, end, times);
+	aiosfs_fill_range(inode, first, last, end, times, keep);
 }
 
 /*
@@ -291,7 +321,7 @@ static vm_fault_t aiosfs_fault(struct vm_fault *vmf)
 			end = min_t(pgoff_t, (isize - 1) >> PAGE_SHIFT,
 				    index + min_t(unsigned int, file->f_ra.ra_pages,
 						  AIOS_LBIO_MAX_PAGES) - 1);
-		aiosfs_fill_range(inode, index, index, end, NULL);
+		aiosfs_fill_range(inode, index, index, end, NULL, NULL);
 	}
 	return filemap_fault(vmf);
 }
@@ -330,7 +360,7 @@ static ssize_t aiosfs_dio_read(struct kiocb *iocb, struct iov_iter *to)
 		return -EINVAL;
 	if (align & (PAGE_SIZE - 1)) {
 		iocb->ki_flags &= ~IOCB_DIRECT;
-		aiosfs_fill(iocb, iov_iter_count(to), NULL);
+		aiosfs_fill(iocb, iov_iter_count(to), NULL, NULL);
 		ret = generic_file_read_iter(iocb, to);
 		iocb->ki_flags |= IOCB_DIRECT;
 		return ret;
@@ -396,10 +426,46 @@ static ssize_t aiosfs_dio_read(struct kiocb *iocb, struct iov_iter *to)
 	return done ?: ret;
 }
 
+/*
+ * Copies out of the pages a miss just read, as filemap_read() would from
+ * the page cache; then lets go of them.  Bytes copied, or -EFAULT.
+ */
+static ssize_t aiosfs_copy_kept(struct kiocb *iocb, struct iov_iter *to, struct aiosfs_keep *keep)
+{
+	struct file *file = iocb->ki_filp;
+	loff_t isize = i_size_read(file_inode(file));
+	ssize_t done = 0, err = 0;
+	unsigned int i;
+
+	for (i = 0; i < keep->nr; i++) {
+		struct page *page = keep->pages[i];
+		loff_t pos = iocb->ki_pos;
+		size_t off = offset_in_page(pos), bytes, copied;
+
+		if (!err && pos < isize && iov_iter_count(to) &&
+		    pos >> PAGE_SHIFT == keep->index + i) {
+			bytes = min3(PAGE_SIZE - off, (size_t)(isize - pos), iov_iter_count(to));
+			folio_mark_accessed(page_folio(page));
+			copied = copy_page_to_iter(page, off, bytes, to);
+			iocb->ki_pos += copied;
+			done += copied;
+			if (copied < bytes)
+				err = -EFAULT;
+		}
+		put_page(page);
+	}
+	keep->nr = 0;
+	file->f_ra.prev_pos = iocb->ki_pos;
+	if (done)
+		file_accessed(file);
+	return done ?: err;
+}
+
 ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct aiosfs_read_times times = {}, *t = NULL;
-	ssize_t ret;
+	struct aiosfs_keep keep = { .nr = 0 };
+	ssize_t ret = 0, more;
 
 	if (!iov_iter_count(to))
 		return 0;
@@ -411,8 +477,15 @@ ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	}
 	/* NOWAIT readers must not wait for the device; the generic path says EAGAIN. */
 	if (!(iocb->ki_flags & (IOCB_NOWAIT | IOCB_NOIO)))
-		aiosfs_fill(iocb, iov_iter_count(to), t);
-	ret = generic_file_read_iter(iocb, to);
+		aiosfs_fill(iocb, iov_iter_count(to), t, &keep);
+	if (keep.nr)
+		ret = aiosfs_copy_kept(iocb, to, &keep);
+	/* What the kept pages did not cover: the page cache has it, or gets it. */
+	if (ret >= 0 && iov_iter_count(to) &&
+	    iocb->ki_pos < i_size_read(file_inode(iocb->ki_filp))) {
+		more = generic_file_read_iter(iocb, to);
+		ret = more < 0 ? (ret ?: more) : ret + more;
+	}
 	if (t) {
 		aiosfs_stamp(t, AIOSFS_ST_NR);
 		aiosfs_stats_add(t);

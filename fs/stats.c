@@ -17,7 +17,7 @@ static const char * const aiosfs_stage_names[AIOSFS_ST_NR] = {
 	[AIOSFS_ST_SUBMIT]	= "lookup, block map, submit",
 	[AIOSFS_ST_INSERT]	= "page cache + LRU insertion, pool refill (device busy)",
 	[AIOSFS_ST_WAIT]	= "wait for the device (poll or sleep), publish pages",
-	[AIOSFS_ST_COPY]	= "copy to user (filemap_read)",
+	[AIOSFS_ST_COPY]	= "copy to user",
 };
 
 struct aiosfs_stage_sums {
