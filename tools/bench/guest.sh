@@ -47,6 +47,23 @@ print("%s\t%s\t%.1f\t%.1f\t%.1f" % (sys.argv[2], sys.argv[3], d["lat_ns"]["mean"
 PY
 }
 
+# measure_iops SIDE METRIC FILE ARGS...: libaio at QD32; appends "SIDE METRIC iops".
+measure_iops() {
+	local side=$1 metric=$2 file=$3 name
+	shift 3
+	name=$side-${metric// /_}-$r
+	fio --name="$name" --filename="$file" --bs=4k --iodepth=32 \
+	    --runtime="$runtime" --time_based --randrepeat=0 --output-format=json \
+	    --output="$out/$name.json" "$@" --ioengine=libaio >/dev/null
+	python3 - "$out/$name.json" "$side" "$metric" >>"$iops" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))["jobs"][0]
+print("%s\t%s\t%.0f" % (sys.argv[2], sys.argv[3], j["read"]["iops"] + j["write"]["iops"]))
+PY
+}
+
+iops=$out/iops
+: >"$iops"
 echo "raw devices" >&2
 for d in "$stock" $aios; do
 	dd if=/dev/urandom of="$d" bs=1M count=512 oflag=direct status=none
@@ -62,6 +79,11 @@ for r in $(seq "$rounds"); do
 	done
 	measure floor "raw 4k randread" "$stock" --direct=1 --size=512M --rw=randread \
 		--ioengine=io_uring --hipri=1
+	for side in stock aios; do
+		dev=$stock
+		[ $side = aios ] && dev=$aios
+		measure_iops $side "raw 4k randread QD32 IOPS" "$dev" "${raw[@]}" --rw=randread
+	done
 done
 
 # The same file on both, written by ext4; aiosfs mounts its volume read-only.
@@ -144,5 +166,20 @@ PY
 	echo
 	sed 's/^/    /' "$out/aiosfs-stages-4k-$rounds.txt"
 } >>"$report"
+python3 - "$iops" >>"$report" <<'PY'
+import sys
+from collections import defaultdict
+v = defaultdict(list)
+for line in open(sys.argv[1]):
+    side, metric, val = line.rstrip("\n").split("\t")
+    v[metric, side].append(float(val))
+if v:
+    print("\n| throughput | stock | aios | ratio |\n|---|---|---|---|")
+    for m in sorted({m for m, _ in v}):
+        s, a = v[m, "stock"], v[m, "aios"]
+        if s and a:
+            s, a = sum(s) / len(s), sum(a) / len(a)
+            print("| %s | %.0f | %.0f | %.2f |" % (m, s, a, a / s))
+PY
 cat "$report"
 "$root/tools/aios-bind" --reset "${bdfs[1]}" >/dev/null
