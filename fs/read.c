@@ -121,6 +121,11 @@ static void aiosfs_rd_close(struct aiosfs_rd_batch *b)
 	if (!rd)
 		return;
 	b->cur = NULL;
+	/* No page for it (out of memory): nothing to read. */
+	if (!rd->lbio.nr_pages) {
+		kfree(rd);
+		return;
+	}
 	if (rd->index >= b->wait_end)
 		rd->lbio.end_io = aiosfs_rd_ahead_done;
 	b->rd[b->nr++] = rd;
