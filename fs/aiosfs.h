@@ -97,6 +97,9 @@ struct buffer_head *aiosfs_bread(struct super_block *sb, u64 blk, const char *wh
 struct aiosfs_group_desc *aiosfs_group_desc(struct super_block *sb, u32 group);
 u64 aiosfs_gd_inode_table(struct super_block *sb, struct aiosfs_group_desc *gd);
 
+/* recovery.c */
+int aiosfs_recover(struct super_block *sb, bool noload);
+
 /* csum.c */
 u32 aiosfs_crc(u32 seed, const void *buf, size_t len);
 u32 aiosfs_csum_seed_of(const struct aiosfs_super_block *es);

@@ -10,6 +10,7 @@
 #include <linux/module.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/fs_parser.h>
 #include <linux/blkdev.h>
 #include <linux/slab.h>
 #include <linux/statfs.h>
@@ -21,7 +22,21 @@
 #define AIOSFS_INCOMPAT_SUPPORTED						\
 	(AIOSFS_FEATURE_INCOMPAT_FILETYPE | AIOSFS_FEATURE_INCOMPAT_EXTENTS |	\
 	 AIOSFS_FEATURE_INCOMPAT_64BIT | AIOSFS_FEATURE_INCOMPAT_FLEX_BG |	\
-	 AIOSFS_FEATURE_INCOMPAT_CSUM_SEED | AIOSFS_FEATURE_INCOMPAT_LARGEDIR)
+	 AIOSFS_FEATURE_INCOMPAT_CSUM_SEED | AIOSFS_FEATURE_INCOMPAT_LARGEDIR |	\
+	 AIOSFS_FEATURE_INCOMPAT_RECOVER)
+
+/* Mount options. */
+struct aiosfs_fs_context {
+	bool noload;		/* do not replay the journal */
+};
+
+enum { AIOSFS_OPT_NOLOAD };
+
+static const struct fs_parameter_spec aiosfs_param_specs[] = {
+	fsparam_flag("noload", AIOSFS_OPT_NOLOAD),
+	fsparam_flag("norecovery", AIOSFS_OPT_NOLOAD),
+	{}
+};
 
 static struct kmem_cache *aiosfs_inode_cachep;
 
@@ -143,7 +158,8 @@ static void aiosfs_init_once(void *obj)
 	inode_init_once(&ei->vfs_inode);
 }
 
-static void aiosfs_free_sbi(struct aiosfs_sb_info *sbi)
+/* Drops what aiosfs_load() read, so that it can run again. */
+static void aiosfs_unload(struct aiosfs_sb_info *sbi)
 {
 	u32 i;
 
@@ -151,8 +167,18 @@ static void aiosfs_free_sbi(struct aiosfs_sb_info *sbi)
 		for (i = 0; i < sbi->s_gdb_count; i++)
 			brelse(sbi->s_gd_bh[i]);
 		kfree(sbi->s_gd_bh);
+		sbi->s_gd_bh = NULL;
 	}
 	brelse(sbi->s_sbh);
+	sbi->s_sbh = NULL;
+	sbi->s_es = NULL;
+	sbi->s_free_blocks = 0;
+	sbi->s_free_inodes = 0;
+}
+
+static void aiosfs_free_sbi(struct aiosfs_sb_info *sbi)
+{
+	aiosfs_unload(sbi);
 	if (sbi->s_lbio)
 		aios_lbio_dev_put(sbi->s_lbio);
 	kfree(sbi);
@@ -184,13 +210,7 @@ static int aiosfs_check_features(struct super_block *sb, struct aiosfs_super_blo
 
 	if (!unknown)
 		return 0;
-	/* needs_recovery is known, but replaying the journal comes later. */
-	if (unknown & AIOSFS_FEATURE_INCOMPAT_RECOVER)
-		pr_err("(%s): the journal needs recovery, which aiosfs cannot do yet; run e2fsck or mount as ext4 first\n",
-		       sb->s_id);
 	for_each_set_bit(bit, &unknown, 32) {
-		if (bit == ilog2(AIOSFS_FEATURE_INCOMPAT_RECOVER))
-			continue;
 		if (bit < ARRAY_SIZE(names))
 			pr_err("(%s): unsupported incompatible feature %s (0x%x)\n", sb->s_id,
 			       names[bit], 1U << bit);
@@ -415,8 +435,39 @@ static int aiosfs_load_super(struct super_block *sb, struct aiosfs_sb_info *sbi)
 	return aiosfs_check_features(sb, es);
 }
 
+/* Reads and checks the superblock and the group descriptors. */
+static int aiosfs_load(struct super_block *sb, struct aiosfs_sb_info *sbi)
+{
+	int err;
+
+	err = aiosfs_load_super(sb, sbi);
+	if (!err)
+		err = aiosfs_check_geometry(sb, sbi);
+	if (!err)
+		err = aiosfs_read_group_descs(sb, sbi);
+	return err;
+}
+
+/* Replays the journal if it needs it, then reads everything again from disk. */
+static int aiosfs_load_recovered(struct super_block *sb, struct aiosfs_sb_info *sbi,
+				 bool noload)
+{
+	int err;
+
+	if (!(sbi->s_incompat & AIOSFS_FEATURE_INCOMPAT_RECOVER))
+		return 0;
+	err = aiosfs_recover(sb, noload);
+	if (err <= 0)
+		return err;
+	/* Nothing holds a buffer now: drop the cached ones, verified before the replay. */
+	aiosfs_unload(sbi);
+	invalidate_bdev(sb->s_bdev);
+	return aiosfs_load(sb, sbi);
+}
+
 static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
+	struct aiosfs_fs_context *ctx = fc->fs_private;
 	struct aiosfs_sb_info *sbi;
 	struct inode *root;
 	int err, i;
@@ -438,13 +489,11 @@ static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		sbi->s_lbio = NULL;
 		goto out;
 	}
-	err = aiosfs_load_super(sb, sbi);
-	if (err)
-		goto out;
-	err = aiosfs_check_geometry(sb, sbi);
-	if (err)
-		goto out;
-	err = aiosfs_read_group_descs(sb, sbi);
+	/* Before any aiosfs_iget(): recovery reads the journal inode. */
+	sb->s_op = &aiosfs_sops;
+	err = aiosfs_load(sb, sbi);
+	if (!err)
+		err = aiosfs_load_recovered(sb, sbi, ctx->noload);
 	if (err)
 		goto out;
 	if (le16_to_cpu(sbi->s_es->s_state) & AIOSFS_STATE_ERROR)
@@ -455,7 +504,6 @@ static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		sbi->s_hash_unsigned = AIOSFS_HASH_LEGACY_UNSIGNED;
 
 	sb->s_magic = AIOSFS_SUPER_MAGIC;
-	sb->s_op = &aiosfs_sops;
 	sb->s_xattr = aiosfs_xattr_handlers;
 	sb->s_time_gran = 1;
 	/* Extents address 2^32 logical blocks. */
@@ -513,13 +561,40 @@ static int aiosfs_reconfigure(struct fs_context *fc)
 	return 0;
 }
 
+static int aiosfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct aiosfs_fs_context *ctx = fc->fs_private;
+	struct fs_parse_result result;
+	int opt;
+
+	/* Unknown names get -ENOPARAM, which the VFS reports. */
+	opt = fs_parse(fc, aiosfs_param_specs, param, &result);
+	if (opt < 0)
+		return opt;
+	if (opt == AIOSFS_OPT_NOLOAD)
+		ctx->noload = true;
+	return 0;
+}
+
+static void aiosfs_free_fc(struct fs_context *fc)
+{
+	kfree(fc->fs_private);
+}
+
 static const struct fs_context_operations aiosfs_context_ops = {
+	.parse_param	= aiosfs_parse_param,
 	.get_tree	= aiosfs_get_tree,
 	.reconfigure	= aiosfs_reconfigure,
+	.free		= aiosfs_free_fc,
 };
 
 static int aiosfs_init_fs_context(struct fs_context *fc)
 {
+	struct aiosfs_fs_context *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	fc->fs_private = ctx;
 	fc->ops = &aiosfs_context_ops;
 	return 0;
 }
@@ -530,6 +605,7 @@ static struct file_system_type aiosfs_type = {
 	.init_fs_context	= aiosfs_init_fs_context,
 	.kill_sb		= kill_block_super,
 	.fs_flags		= FS_REQUIRES_DEV,
+	.parameters		= aiosfs_param_specs,
 };
 MODULE_ALIAS_FS("aiosfs");
 

@@ -431,6 +431,107 @@ struct aiosfs_xattr_entry {
 	(((name_len) + sizeof(struct aiosfs_xattr_entry) + AIOSFS_XATTR_ROUND) &	\
 	 ~AIOSFS_XATTR_ROUND)
 
+/*
+ * The jbd2 journal, in the journal inode.  Unlike the rest of ext4, every
+ * multi-byte field here is big-endian.
+ */
+#define AIOSFS_JBD_MAGIC		0xC03B3998U
+
+/* h_blocktype */
+#define AIOSFS_JBD_DESCRIPTOR		1
+#define AIOSFS_JBD_COMMIT		2
+#define AIOSFS_JBD_SUPER_V1		3
+#define AIOSFS_JBD_SUPER_V2		4
+#define AIOSFS_JBD_REVOKE		5
+
+/* Journal features (version 2 superblocks only). */
+#define AIOSFS_JBD_COMPAT_CHECKSUM	0x0001	/* crc32 of each transaction */
+#define AIOSFS_JBD_INCOMPAT_REVOKE	0x0001
+#define AIOSFS_JBD_INCOMPAT_64BIT	0x0002
+#define AIOSFS_JBD_INCOMPAT_ASYNC_COMMIT 0x0004
+#define AIOSFS_JBD_INCOMPAT_CSUM_V2	0x0008
+#define AIOSFS_JBD_INCOMPAT_CSUM_V3	0x0010
+#define AIOSFS_JBD_INCOMPAT_FAST_COMMIT	0x0020
+
+/* Commit block h_chksum_type */
+#define AIOSFS_JBD_CRC32_CHKSUM		1
+#define AIOSFS_JBD_CRC32_CHKSUM_SIZE	4
+#define AIOSFS_JBD_CRC32C_CHKSUM	4
+
+/* Tag flags */
+#define AIOSFS_JBD_FLAG_ESCAPE		0x1	/* the block began with the magic */
+#define AIOSFS_JBD_FLAG_SAME_UUID	0x2	/* no uuid follows this tag */
+#define AIOSFS_JBD_FLAG_DELETED		0x4
+#define AIOSFS_JBD_FLAG_LAST_TAG	0x8
+
+struct aiosfs_jbd_header {
+	__be32	h_magic;
+	__be32	h_blocktype;
+	__be32	h_sequence;
+};
+
+struct aiosfs_jbd_super {
+	struct aiosfs_jbd_header s_header;
+	__be32	s_blocksize;
+	__be32	s_maxlen;		/* blocks in the journal */
+	__be32	s_first;		/* first block of the log */
+	__be32	s_sequence;		/* first transaction expected in the log */
+	__be32	s_start;		/* where the log starts; 0: empty */
+	__be32	s_errno;
+	/* version 2 only */
+	__be32	s_feature_compat;
+	__be32	s_feature_incompat;
+	__be32	s_feature_ro_compat;
+	__u8	s_uuid[16];
+	__be32	s_nr_users;
+	__be32	s_dynsuper;
+	__be32	s_max_transaction;
+	__be32	s_max_trans_data;
+	__u8	s_checksum_type;
+	__u8	s_padding2[3];
+	__be32	s_num_fc_blks;
+	__be32	s_head;
+	__u32	s_padding[40];
+	__be32	s_checksum;		/* crc32c of the 1024 bytes, this field 0 */
+	__u8	s_users[16 * 48];
+};
+
+struct aiosfs_jbd_commit {
+	struct aiosfs_jbd_header h;
+	__u8	h_chksum_type;
+	__u8	h_chksum_size;
+	__u8	h_padding[2];
+	__be32	h_chksum[8];		/* [0]: csum v2/v3 or the crc32 of v1 */
+	__be64	h_commit_sec;
+	__be32	h_commit_nsec;
+};
+
+/* A descriptor tag with csum v3: always 16 bytes. */
+struct aiosfs_jbd_tag3 {
+	__be32	t_blocknr;
+	__be32	t_flags;
+	__be32	t_blocknr_high;		/* 64bit only */
+	__be32	t_checksum;
+};
+
+/* Otherwise: 8 bytes, +4 with 64bit, +2 with csum v2. */
+struct aiosfs_jbd_tag {
+	__be32	t_blocknr;
+	__be16	t_checksum;		/* csum v2 only */
+	__be16	t_flags;
+	__be32	t_blocknr_high;
+};
+
+/* Ends descriptor and revoke blocks with csum v2/v3. */
+struct aiosfs_jbd_tail {
+	__be32	t_checksum;
+};
+
+struct aiosfs_jbd_revoke_header {
+	struct aiosfs_jbd_header r_header;
+	__be32	r_count;		/* bytes used, from the block start */
+};
+
 static_assert(sizeof(struct aiosfs_super_block) == 1024);
 static_assert(offsetof(struct aiosfs_super_block, s_magic) == 56);
 static_assert(offsetof(struct aiosfs_super_block, s_uuid) == 104);
@@ -454,5 +555,14 @@ static_assert(sizeof(struct aiosfs_dir_tail) == 12);
 static_assert(sizeof(struct aiosfs_dx_root_info) == 8);
 static_assert(sizeof(struct aiosfs_xattr_header) == 32);
 static_assert(sizeof(struct aiosfs_xattr_entry) == 16);
+
+static_assert(sizeof(struct aiosfs_jbd_header) == 12);
+static_assert(offsetof(struct aiosfs_jbd_super, s_feature_compat) == 0x24);
+static_assert(offsetof(struct aiosfs_jbd_super, s_checksum_type) == 0x50);
+static_assert(offsetof(struct aiosfs_jbd_super, s_checksum) == 0xFC);
+static_assert(sizeof(struct aiosfs_jbd_super) == 1024);
+static_assert(offsetof(struct aiosfs_jbd_commit, h_commit_sec) == 48);
+static_assert(sizeof(struct aiosfs_jbd_tag3) == 16);
+static_assert(sizeof(struct aiosfs_jbd_revoke_header) == 16);
 
 #endif /* _AIOS_EXT4_FS_H */

@@ -128,7 +128,7 @@ must_not_mount "inline_data" "unsupported incompatible feature inline_data"
 
 mkimg
 debugfs -w -R "feature needs_recovery" $img >/dev/null 2>&1 || fail "debugfs feature"
-must_not_mount "needs_recovery" "the journal needs recovery"
+must_not_mount "needs_recovery" "the journal needs recovery but the device is read-only" -r
 
 mkimg
 poke $(($(inode_offset /a) + 16)) ff
