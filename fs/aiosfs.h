@@ -49,7 +49,20 @@ struct aiosfs_sb_info {
 	bool s_inode_csum;			/* metadata_csum on a Linux-made fs */
 	struct ratelimit_state s_err_ratelimit;
 	struct aios_lbio_dev *s_lbio;		/* the device, for the read paths */
+
+	/* The write side: all NULL/0 on a read-only mount. */
+	struct aiosfs_journal *s_journal;
+	struct aiosfs_balloc *s_balloc;		/* balloc.c/ialloc.c state */
+	u32 s_want_extra_isize;			/* for new inodes */
+	u32 s_commit_interval;			/* jiffies */
+	u32 s_mount_opt;			/* AIOSFS_MOUNT_* */
+	struct mutex s_orphan_lock;		/* the on-disk orphan list */
 };
+
+#define AIOSFS_MOUNT_ERRORS_CONT	0x1
+#define AIOSFS_MOUNT_ERRORS_RO		0x2
+#define AIOSFS_MOUNT_ERRORS_PANIC	0x4
+#define AIOSFS_MOUNT_ERRORS_MASK	0x7
 
 struct aiosfs_ext_cache;
 
@@ -62,6 +75,18 @@ struct aiosfs_inode_info {
 	bool i_has_crtime;
 	struct timespec64 i_crtime;
 	struct aiosfs_ext_cache __rcu *i_ec;	/* all extents, for files with few */
+	/*
+	 * Taken for write around every change of the extent tree and i_data,
+	 * for read by whoever walks the tree; always inside a handle.
+	 */
+	struct rw_semaphore i_data_sem;
+	u64 i_disksize;				/* i_size as the journal has it */
+	u32 i_dtime;				/* on the orphan list: next orphan */
+	u32 i_block_group;			/* where its blocks are sought */
+	u32 i_sync_tid;				/* last transaction that changed it */
+	u32 i_datasync_tid;			/* ... in a way fdatasync must keep */
+	struct list_head i_orphan;		/* sbi's in-memory orphan list */
+	struct list_head i_ordered;		/* a transaction's ordered inodes */
 	struct inode vfs_inode;
 };
 
@@ -86,7 +111,116 @@ struct aiosfs_map {
 	u32 m_len;		/* blocks from m_lblk with the same state */
 	u64 m_pblk;		/* 0: a hole */
 	bool m_unwritten;	/* allocated but reads as zeroes */
+	bool m_new;		/* aiosfs_ext_map_create() just allocated it */
 };
+
+/*
+ * The journal (journal.c).  Every change to metadata happens inside a
+ * handle: aiosfs_journal_start() reserves credits (one per metadata block
+ * the handle may dirty), get_write_access() before touching a buffer,
+ * dirty_metadata() after (with its checksum already updated).  Metadata
+ * buffers are never marked dirty for the VM: the journal writes them,
+ * first to the log, then home.  Handles nest through current->journal_info.
+ * Never start a handle while holding a page lock, a buffer lock or
+ * i_data_sem: the commit waits for running handles.
+ */
+struct aiosfs_handle;
+
+struct aiosfs_handle *aiosfs_journal_start(struct super_block *sb, int credits);
+int aiosfs_journal_stop(struct aiosfs_handle *h);
+/* Tops up the handle's credits, restarting it (a commit between) if need be. */
+int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits);
+int aiosfs_journal_get_write_access(struct aiosfs_handle *h, struct buffer_head *bh);
+/* A block just allocated as metadata: the caller will fill all of it. */
+int aiosfs_journal_get_create_access(struct aiosfs_handle *h, struct buffer_head *bh);
+int aiosfs_journal_dirty_metadata(struct aiosfs_handle *h, struct buffer_head *bh);
+/* A freed metadata block: older copies in the log must not be replayed. */
+int aiosfs_journal_revoke(struct aiosfs_handle *h, u64 blk);
+/* The inode has newly allocated blocks whose data must precede the commit. */
+int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode);
+u32 aiosfs_handle_tid(struct aiosfs_handle *h);
+/* Commits transaction tid if it is not yet durable, and waits for it. */
+int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid);
+int aiosfs_journal_force_commit(struct super_block *sb);
+int aiosfs_journal_load(struct super_block *sb);
+void aiosfs_journal_destroy(struct super_block *sb);
+/* Journals the superblock after the caller changed sbi->s_es (csum done here). */
+int aiosfs_journal_dirty_super(struct aiosfs_handle *h);
+
+/* Credits of common operations (blocks a handle may dirty). */
+#define AIOSFS_CREDITS_INODE	1	/* the inode table block */
+#define AIOSFS_CREDITS_ALLOC	3	/* bitmap, descriptor, superblock */
+/* Mapping one new extent: tree blocks of every level, split up to the root. */
+#define AIOSFS_CREDITS_EXTENT	(2 * (AIOSFS_EXT_MAX_DEPTH + 1) + AIOSFS_CREDITS_ALLOC)
+/* A directory entry added or removed, with a possible htree split. */
+#define AIOSFS_CREDITS_DIRENT	(6 + AIOSFS_CREDITS_EXTENT)
+/* A new inode: its bitmap, descriptor, table block, superblock. */
+#define AIOSFS_CREDITS_NEWINODE	(AIOSFS_CREDITS_ALLOC + AIOSFS_CREDITS_INODE)
+
+/*
+ * Blocks (balloc.c).  Freed blocks stay unavailable until the transaction
+ * that freed them is durable: reusing one earlier could let a crash leave
+ * the old owner pointing at the new owner's data.
+ */
+#define AIOSFS_ALLOC_METADATA	0x1	/* tree, directory or xattr block */
+#define AIOSFS_ALLOC_NOFAIL_RES	0x2	/* may use root's reserve (e.g. a split) */
+#define AIOSFS_FREE_METADATA	0x1	/* revoke it too */
+
+int aiosfs_new_blocks(struct aiosfs_handle *h, struct inode *inode, u64 goal, u32 *count,
+		      u64 *pblk, unsigned int flags);
+void aiosfs_free_blocks(struct aiosfs_handle *h, struct inode *inode, u64 pblk, u32 count,
+			unsigned int flags);
+/* Where an inode's first data block is sought: its (flex) group's data area. */
+u64 aiosfs_inode_goal(struct inode *inode);
+/* The journal calls this once transaction tid is durable. */
+void aiosfs_release_busy(struct super_block *sb, u32 tid);
+u64 aiosfs_count_free_blocks(struct super_block *sb);
+u64 aiosfs_count_free_inodes(struct super_block *sb);
+/* Writes exact free counts (from the descriptors) into sbi->s_es. */
+void aiosfs_sync_counts(struct super_block *sb);
+int aiosfs_balloc_init(struct super_block *sb);
+void aiosfs_balloc_exit(struct super_block *sb);
+
+/* Inodes (ialloc.c). */
+/*
+ * A new inode in dir's neighbourhood, locked (I_NEW), written to its
+ * table slot; the caller sets its operations and unlocks it.
+ */
+struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode_t mode,
+			       const struct qstr *name);
+/* The last link and the last user are gone: release its number. */
+void aiosfs_free_inode(struct aiosfs_handle *h, struct inode *inode);
+
+/* Extent tree changes (extwrite.c); the caller holds i_data_sem for write. */
+#define AIOSFS_GET_CREATE	0x1	/* allocate holes */
+#define AIOSFS_GET_UNWRITTEN	0x2	/* ... as unwritten extents */
+#define AIOSFS_GET_CONVERT	0x4	/* unwritten blocks become written */
+/*
+ * Maps [lblk, lblk + len) like aiosfs_map_blocks(), allocating or
+ * converting as flags ask; map->m_new says the blocks were just allocated.
+ */
+int aiosfs_ext_map_create(struct aiosfs_handle *h, struct inode *inode, u32 lblk, u32 len,
+			  unsigned int flags, struct aiosfs_map *map);
+/* Frees the blocks of [from, to) (to may be U32_MAX), splitting extents. */
+int aiosfs_ext_remove_range(struct aiosfs_handle *h, struct inode *inode, u32 from, u32 to);
+/* Makes [lblk, lblk + len) unwritten where it is mapped (ZERO_RANGE). */
+int aiosfs_ext_mark_unwritten(struct aiosfs_handle *h, struct inode *inode, u32 lblk,
+			      u32 len);
+/* An empty tree in i_data, for a new inode. */
+void aiosfs_ext_tree_init(struct inode *inode);
+
+/* Directory entries (dirwrite.c); the caller holds the directory's i_rwsem. */
+int aiosfs_add_entry(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,
+		     struct inode *inode);
+int aiosfs_delete_entry(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,
+			struct inode *inode);
+/* Points the existing entry name at inode (rename over a target). */
+int aiosfs_set_entry(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,
+		     struct inode *inode);
+/* The first block of a new directory: "." and "..". */
+int aiosfs_make_empty(struct aiosfs_handle *h, struct inode *dir, struct inode *parent);
+int aiosfs_set_dotdot(struct aiosfs_handle *h, struct inode *dir, struct inode *parent);
+bool aiosfs_empty_dir(struct inode *dir);
 
 /* super.c */
 __printf(3, 4) void __aiosfs_error(struct super_block *sb, const char *func,
@@ -105,12 +239,28 @@ u32 aiosfs_crc(u32 seed, const void *buf, size_t len);
 u32 aiosfs_csum_seed_of(const struct aiosfs_super_block *es);
 bool aiosfs_sb_csum_ok(const struct aiosfs_super_block *es);
 bool aiosfs_gd_csum_ok(struct super_block *sb, u32 group, const struct aiosfs_group_desc *gd);
+void aiosfs_gd_csum_set(struct super_block *sb, u32 group, struct aiosfs_group_desc *gd);
 u32 aiosfs_inode_seed(struct super_block *sb, u32 ino, __le32 generation);
 bool aiosfs_inode_csum_ok(struct super_block *sb, const struct aiosfs_inode *raw, u32 seed);
 bool aiosfs_extent_block_csum_ok(struct inode *inode, const struct aiosfs_extent_header *eh);
 bool aiosfs_dirblock_csum_ok(struct inode *dir, const void *block);
 bool aiosfs_dx_csum_ok(struct inode *dir, const void *block, unsigned int count_offset);
 bool aiosfs_xattr_block_csum_ok(struct super_block *sb, u64 blk, const void *block);
+void aiosfs_sb_csum_set(struct aiosfs_super_block *es);
+void aiosfs_inode_csum_set(struct super_block *sb, struct aiosfs_inode *raw, u32 seed);
+void aiosfs_extent_block_csum_set(struct inode *inode, struct aiosfs_extent_header *eh);
+void aiosfs_dirblock_init_tail(struct super_block *sb, void *block);
+void aiosfs_dirblock_csum_set(struct inode *dir, void *block);
+void aiosfs_dx_csum_set(struct inode *dir, void *block, unsigned int count_offset);
+void aiosfs_xattr_block_csum_set(struct super_block *sb, u64 blk, void *block);
+bool aiosfs_block_bitmap_csum_ok(struct super_block *sb, const struct aiosfs_group_desc *gd,
+				 const void *bitmap);
+void aiosfs_block_bitmap_csum_set(struct super_block *sb, struct aiosfs_group_desc *gd,
+				  const void *bitmap);
+bool aiosfs_inode_bitmap_csum_ok(struct super_block *sb, const struct aiosfs_group_desc *gd,
+				 const void *bitmap);
+void aiosfs_inode_bitmap_csum_set(struct super_block *sb, struct aiosfs_group_desc *gd,
+				  const void *bitmap);
 bool aiosfs_buffer_verified(struct buffer_head *bh);
 void aiosfs_set_buffer_verified(struct buffer_head *bh);
 
@@ -121,9 +271,17 @@ struct buffer_head *aiosfs_read_raw_inode(struct super_block *sb, unsigned long 
 int aiosfs_getattr(AIOS_IDMAP_ARG idmap, const struct path *path, struct kstat *stat,
 		   u32 request_mask, unsigned int query_flags);
 extern const struct address_space_operations aiosfs_aops;
+/* Copies the in-memory inode to its table slot, with its checksum. */
+int aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode);
+/* Sets the operations of an inode by its type (rdev for special files). */
+int aiosfs_set_inode_ops(struct inode *inode, dev_t rdev);
+int aiosfs_orphan_add(struct aiosfs_handle *h, struct inode *inode);
+int aiosfs_orphan_del(struct aiosfs_handle *h, struct inode *inode);
 
 /* extents.c */
+/* Takes i_data_sem for read; __aiosfs_map_blocks() is for its holders. */
 int aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map);
+int __aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map);
 bool aiosfs_ext_cache_map(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map);
 void aiosfs_ext_cache_warm(struct inode *inode);
 void aiosfs_ext_cache_free(struct inode *inode);

@@ -122,7 +122,7 @@ static int aiosfs_map_leaf(struct inode *inode, struct aiosfs_extent_header *eh,
 	return 0;
 }
 
-int aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map)
+int __aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map)
 {
 	struct aiosfs_extent_header *eh = (void *)AIOSFS_I(inode)->i_data;
 	struct buffer_head *bh = NULL;
@@ -132,6 +132,7 @@ int aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_
 
 	if (WARN_ON_ONCE(!max_len))
 		return -EINVAL;
+	map->m_new = false;
 	if (aiosfs_ext_cache_map(inode, lblk, max_len, map))
 		return 0;
 	if (!(AIOSFS_I(inode)->i_flags & AIOSFS_EXTENTS_FL)) {
@@ -170,6 +171,21 @@ int aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_
 	err = aiosfs_map_leaf(inode, eh, lblk, max_len, next, map);
 out:
 	brelse(bh);
+	return err;
+}
+
+int aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map)
+{
+	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
+	int err;
+
+	/* The cache is RCU: most maps need no lock at all. */
+	map->m_new = false;
+	if (max_len && aiosfs_ext_cache_map(inode, lblk, max_len, map))
+		return 0;
+	down_read(&ei->i_data_sem);
+	err = __aiosfs_map_blocks(inode, lblk, max_len, map);
+	up_read(&ei->i_data_sem);
 	return err;
 }
 

@@ -142,10 +142,17 @@ static struct inode *aiosfs_alloc_inode(struct super_block *sb)
 	if (!ei)
 		return NULL;
 	RCU_INIT_POINTER(ei->i_ec, NULL);
+	ei->i_disksize = 0;
+	ei->i_dtime = 0;
+	ei->i_block_group = 0;
+	ei->i_sync_tid = 0;
+	ei->i_datasync_tid = 0;
+	INIT_LIST_HEAD(&ei->i_orphan);
+	INIT_LIST_HEAD(&ei->i_ordered);
 	return &ei->vfs_inode;
 }
 
-static void aiosfs_free_inode(struct inode *inode)
+static void aiosfs_free_inode_mem(struct inode *inode)
 {
 	aiosfs_ext_cache_free(inode);
 	kmem_cache_free(aiosfs_inode_cachep, AIOSFS_I(inode));
@@ -156,6 +163,7 @@ static void aiosfs_init_once(void *obj)
 	struct aiosfs_inode_info *ei = obj;
 
 	inode_init_once(&ei->vfs_inode);
+	init_rwsem(&ei->i_data_sem);
 }
 
 /* Drops what aiosfs_load() read, so that it can run again. */
@@ -192,7 +200,7 @@ static void aiosfs_put_super(struct super_block *sb)
 
 static const struct super_operations aiosfs_sops = {
 	.alloc_inode	= aiosfs_alloc_inode,
-	.free_inode	= aiosfs_free_inode,
+	.free_inode	= aiosfs_free_inode_mem,
 	.put_super	= aiosfs_put_super,
 	.statfs		= aiosfs_statfs,
 };

@@ -125,6 +125,20 @@ static inline void aios_inode_set_times(struct inode *inode, struct timespec64 a
 #endif
 }
 
+static inline void aios_inode_get_times(struct inode *inode, struct timespec64 *atime,
+					struct timespec64 *mtime, struct timespec64 *ctime)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	*atime = inode_get_atime(inode);
+	*mtime = inode_get_mtime(inode);
+	*ctime = inode_get_ctime(inode);
+#else
+	*atime = inode->i_atime;
+	*mtime = inode->i_mtime;
+	*ctime = inode->i_ctime;
+#endif
+}
+
 /* generic_file_splice_read() became filemap_splice_read() (6.5). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 #define aios_file_splice_read filemap_splice_read
