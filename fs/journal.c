@@ -43,6 +43,11 @@ int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits)
 	return 0;
 }
 
+bool aiosfs_journal_has_credits(struct aiosfs_handle *h, int credits)
+{
+	return true;
+}
+
 int aiosfs_journal_get_write_access(struct aiosfs_handle *h, struct buffer_head *bh)
 {
 	return 0;
