@@ -57,6 +57,7 @@ struct aiosfs_sb_info {
 	u32 s_commit_interval;			/* jiffies */
 	u32 s_mount_opt;			/* AIOSFS_MOUNT_* */
 	struct mutex s_orphan_lock;		/* the on-disk orphan list */
+	struct list_head s_orphans;		/* ... newest first, as on disk */
 };
 
 #define AIOSFS_MOUNT_ERRORS_CONT	0x1
@@ -86,7 +87,8 @@ struct aiosfs_inode_info {
 	u32 i_sync_tid;				/* last transaction that changed it */
 	u32 i_datasync_tid;			/* ... in a way fdatasync must keep */
 	struct list_head i_orphan;		/* sbi's in-memory orphan list */
-	struct list_head i_ordered;		/* a transaction's ordered inodes */
+	u32 i_ordered_tid;			/* ordered data in this transaction */
+	bool i_ordered;				/* ... if set */
 	struct inode vfs_inode;
 };
 
@@ -272,6 +274,8 @@ void aiosfs_set_buffer_verified(struct buffer_head *bh);
 
 /* inode.c */
 struct inode *aiosfs_iget(struct super_block *sb, unsigned long ino);
+/* Also an inode with no links left, which only the orphan list may name. */
+struct inode *aiosfs_iget_orphan(struct super_block *sb, unsigned long ino);
 struct buffer_head *aiosfs_read_raw_inode(struct super_block *sb, unsigned long ino,
 					  struct aiosfs_inode **raw);
 int aiosfs_getattr(AIOS_IDMAP_ARG idmap, const struct path *path, struct kstat *stat,
@@ -328,6 +332,20 @@ void aiosfs_readahead(struct readahead_control *rac);
 
 /* file.c */
 extern const struct file_operations aiosfs_file_operations;
+int aiosfs_get_block(struct inode *inode, sector_t iblock, struct buffer_head *bh, int create);
+vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf);
+
+/* falloc.c */
+long aiosfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
+
+/* truncate.c: sizes, freeing a file's blocks, and the orphan list. */
+int aiosfs_setattr(AIOS_IDMAP_ARG idmap, struct dentry *dentry, struct iattr *attr);
+/* Frees the blocks past i_size (the caller holds i_rwsem). */
+int aiosfs_truncate_blocks(struct inode *inode);
+/* Zeroes [from, from + len) inside one block, through the page cache. */
+int aiosfs_zero_partial(struct inode *inode, loff_t from, loff_t len);
+void aiosfs_evict_inode(struct inode *inode);
+int aiosfs_orphan_recover(struct super_block *sb);
 extern const struct inode_operations aiosfs_file_inode_operations;
 extern const struct inode_operations aiosfs_special_inode_operations;
 

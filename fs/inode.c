@@ -176,7 +176,8 @@ static void aiosfs_set_inode_flags(struct inode *inode)
 	inode_set_flags(inode, flags, S_IMMUTABLE | S_APPEND | S_NOATIME);
 }
 
-static int aiosfs_fill_inode(struct inode *inode, const struct aiosfs_inode *raw)
+static int aiosfs_fill_inode(struct inode *inode, const struct aiosfs_inode *raw,
+			     bool orphan)
 {
 	struct super_block *sb = inode->i_sb;
 	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
@@ -202,7 +203,8 @@ static int aiosfs_fill_inode(struct inode *inode, const struct aiosfs_inode *raw
 	}
 	inode->i_mode = le16_to_cpu(raw->i_mode);
 	set_nlink(inode, le16_to_cpu(raw->i_links_count));
-	if (!inode->i_nlink) {
+	/* Only the orphan list may lead to an inode with no links. */
+	if (!inode->i_nlink && !orphan) {
 		aiosfs_error(sb, "deleted inode %lu referenced", inode->i_ino);
 		return -ESTALE;
 	}
@@ -237,7 +239,7 @@ static int aiosfs_fill_inode(struct inode *inode, const struct aiosfs_inode *raw
 	return aiosfs_set_ops(inode, raw);
 }
 
-struct inode *aiosfs_iget(struct super_block *sb, unsigned long ino)
+static struct inode *__aiosfs_iget(struct super_block *sb, unsigned long ino, bool orphan)
 {
 	struct aiosfs_inode *raw;
 	struct buffer_head *bh;
@@ -258,7 +260,7 @@ struct inode *aiosfs_iget(struct super_block *sb, unsigned long ino)
 		err = PTR_ERR(bh);
 		goto bad;
 	}
-	err = aiosfs_fill_inode(inode, raw);
+	err = aiosfs_fill_inode(inode, raw, orphan);
 	brelse(bh);
 	if (err)
 		goto bad;
@@ -371,11 +373,26 @@ int aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode)
 	unlock_buffer(bh);
 	if (!err)
 		err = aiosfs_journal_dirty_metadata(h, bh);
-	if (err)
+	if (err) {
 		aiosfs_error(inode->i_sb, "cannot write inode %lu: %d", inode->i_ino, err);
+	} else {
+		/* fsync commits up to here. */
+		WRITE_ONCE(AIOSFS_I(inode)->i_sync_tid, aiosfs_handle_tid(h));
+		WRITE_ONCE(AIOSFS_I(inode)->i_datasync_tid, aiosfs_handle_tid(h));
+	}
 out:
 	brelse(bh);
 	return err;
+}
+
+struct inode *aiosfs_iget(struct super_block *sb, unsigned long ino)
+{
+	return __aiosfs_iget(sb, ino, false);
+}
+
+struct inode *aiosfs_iget_orphan(struct super_block *sb, unsigned long ino)
+{
+	return __aiosfs_iget(sb, ino, true);
 }
 
 int aiosfs_getattr(AIOS_IDMAP_ARG idmap, const struct path *path, struct kstat *stat,
@@ -396,20 +413,5 @@ int aiosfs_getattr(AIOS_IDMAP_ARG idmap, const struct path *path, struct kstat *
 		stat->attributes |= STATX_ATTR_NODUMP;
 	stat->attributes_mask |= STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND | STATX_ATTR_NODUMP;
 	aios_generic_fillattr(idmap, request_mask, inode, stat);
-	return 0;
-}
-
-const struct address_space_operations aiosfs_aops = {
-	.read_folio		= aiosfs_read_folio,
-	.readahead		= aiosfs_readahead,
-};
-
-int aiosfs_orphan_add(struct aiosfs_handle *h, struct inode *inode)
-{
-	return 0;
-}
-
-int aiosfs_orphan_del(struct aiosfs_handle *h, struct inode *inode)
-{
 	return 0;
 }

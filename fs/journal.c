@@ -1,108 +1,1209 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * aiosfs: the journal.  Placeholder: metadata is written through the
- * buffer cache, with no crash safety, until the jbd2-format writer lands.
+ * aiosfs: the journal, written in jbd2's on-disk format so that e2fsck and
+ * ext4 can replay it (and aiosfs replays theirs: recovery.c).
+ *
+ * The model is simpler than jbd2's.  Handles hold j_barrier for read; a
+ * commit takes it for write for as long as it takes to copy every metadata
+ * buffer of the running transaction into a private page ("frozen" copies),
+ * then opens the next transaction.  So handles never wait for a buffer
+ * under commit, and the commit writes exactly what its transaction made.
+ * Metadata buffers are never dirty for the VM: after the commit block is
+ * durable, the frozen copies are kept (newest per block) until a checkpoint
+ * writes them home and moves the log tail; the buffers stay referenced
+ * until then, so their pages cannot be reclaimed with unwritten changes.
+ *
+ * Ordered mode: inodes that got new data blocks are listed in the
+ * transaction, and their dirty pages are written and waited for before the
+ * commit block goes out.  Commits run in the caller's context (fsync,
+ * sync, a handle that found the transaction full) or in the periodic
+ * commit work, one at a time; whoever waits for a transaction that another
+ * is committing gets it for free (group commit).
  */
+#define pr_fmt(fmt) "aiosfs: " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
+#include <linux/workqueue.h>
+#include <linux/writeback.h>
 #include "aiosfs.h"
 
+/* Set on a buffer while it is on the running transaction's list. */
+#define BH_AiosfsJournaled	(BH_PrivateStart + 1)
+
+/* Checkpoint once this many blocks wait to go home. */
+#define AIOSFS_CKPT_MAX		8192
+
+struct aiosfs_txn {
+	u32 tid;
+	int t_reserved;			/* credits of handles still running */
+	int t_nr_buffers;
+	struct list_head t_buffers;	/* through bh->b_assoc_buffers */
+	struct xarray t_revoked;	/* home block -> 1 */
+	u32 t_nr_revoked;
+	struct inode **t_ordered;	/* held with ihold() */
+	u32 t_nr_ordered;
+	u32 t_max_ordered;
+	unsigned long t_start;		/* jiffies */
+};
+
+/* The newest committed copy of a block that is not yet home. */
+struct aiosfs_ckpt {
+	struct page *page;
+	struct buffer_head *bh;		/* referenced */
+};
+
+struct aiosfs_jext {
+	u32 lblk;
+	u32 len;
+	u64 pblk;
+};
+
+struct aiosfs_journal {
+	struct super_block *sb;
+	struct rw_semaphore j_barrier;
+	spinlock_t j_lock;		/* the running transaction's lists */
+	struct mutex j_commit_mutex;	/* one commit or checkpoint at a time */
+	struct aiosfs_txn *j_running;
+	u32 j_commit_done;		/* the newest durable transaction */
+	bool j_aborted;
+	struct aiosfs_jext *j_ext;
+	u32 j_nr_ext;
+	u32 j_first, j_maxlen;		/* the log is [first, maxlen) */
+	u32 j_head;			/* the next block to write */
+	u32 j_used;			/* blocks from the tail to the head */
+	u32 j_max_txn;			/* blocks a transaction may take */
+	struct xarray j_ckpt;		/* home block -> struct aiosfs_ckpt */
+	u32 j_nr_ckpt;
+	struct buffer_head *j_sbh;
+	bool j_csum;			/* csum v3 */
+	bool j_64bit;
+	u32 j_seed;
+	unsigned int j_tag_bytes;
+	struct delayed_work j_work;	/* the periodic commit */
+};
+
 struct aiosfs_handle {
-	struct super_block *h_sb;
+	struct aiosfs_journal *h_journal;
+	struct aiosfs_txn *h_txn;
+	int h_credits;
 	int h_ref;
 };
 
+static struct aiosfs_journal *aiosfs_j(struct super_block *sb)
+{
+	return AIOSFS_SB(sb)->s_journal;
+}
+
+static bool aiosfs_tid_geq(u32 a, u32 b)
+{
+	return (s32)(a - b) >= 0;
+}
+
+static struct aiosfs_txn *aiosfs_txn_new(u32 tid)
+{
+	struct aiosfs_txn *t = kzalloc(sizeof(*t), GFP_NOFS);
+
+	if (!t)
+		return NULL;
+	t->tid = tid;
+	INIT_LIST_HEAD(&t->t_buffers);
+	xa_init(&t->t_revoked);
+	t->t_start = jiffies;
+	return t;
+}
+
+static void aiosfs_txn_free(struct aiosfs_txn *t)
+{
+	u32 i;
+
+	for (i = 0; i < t->t_nr_ordered; i++)
+		iput(t->t_ordered[i]);
+	kvfree(t->t_ordered);
+	xa_destroy(&t->t_revoked);
+	kfree(t);
+}
+
+static bool aiosfs_txn_empty(struct aiosfs_txn *t)
+{
+	return !t->t_nr_buffers && !t->t_nr_revoked && !t->t_nr_ordered;
+}
+
+/* The physical block of log block lblk. */
+static u64 aiosfs_jpblk(struct aiosfs_journal *j, u32 lblk)
+{
+	u32 lo = 0, hi = j->j_nr_ext;
+
+	while (hi - lo > 1) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (j->j_ext[mid].lblk <= lblk)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return j->j_ext[lo].pblk + (lblk - j->j_ext[lo].lblk);
+}
+
+static u32 aiosfs_jnext(struct aiosfs_journal *j, u32 pos)
+{
+	return pos + 1 < j->j_maxlen ? pos + 1 : j->j_first;
+}
+
+/* Block writes of one step, waited for together. */
+struct aiosfs_jio {
+	atomic_t pending;
+	int err;
+	struct completion done;
+};
+
+static void aiosfs_jio_end(struct bio *bio)
+{
+	struct aiosfs_jio *io = bio->bi_private;
+
+	if (bio->bi_status)
+		WRITE_ONCE(io->err, blk_status_to_errno(bio->bi_status));
+	bio_put(bio);
+	if (atomic_dec_and_test(&io->pending))
+		complete(&io->done);
+}
+
+static void aiosfs_jio_init(struct aiosfs_jio *io)
+{
+	atomic_set(&io->pending, 1);
+	io->err = 0;
+	init_completion(&io->done);
+}
+
+static void aiosfs_jio_write(struct aiosfs_jio *io, struct super_block *sb, u64 pblk,
+			     struct page *page, blk_opf_t opf)
+{
+	struct bio *bio = bio_alloc(sb->s_bdev, 1, REQ_OP_WRITE | REQ_SYNC | opf,
+				    GFP_NOFS | __GFP_NOFAIL);
+
+	bio->bi_iter.bi_sector = pblk << (sb->s_blocksize_bits - SECTOR_SHIFT);
+	__bio_add_page(bio, page, sb->s_blocksize, 0);
+	bio->bi_private = io;
+	bio->bi_end_io = aiosfs_jio_end;
+	atomic_inc(&io->pending);
+	submit_bio(bio);
+}
+
+static int aiosfs_jio_wait(struct aiosfs_jio *io)
+{
+	if (!atomic_dec_and_test(&io->pending))
+		wait_for_completion_io(&io->done);
+	return READ_ONCE(io->err);
+}
+
+static void aiosfs_journal_abort(struct aiosfs_journal *j, int err)
+{
+	if (j->j_aborted)
+		return;
+	j->j_aborted = true;
+	aiosfs_error(j->sb, "journal aborted after error %d", err);
+}
+
+/* The journal superblock, with FUA: it says where the log starts. */
+static int aiosfs_jsb_write(struct aiosfs_journal *j, u32 start, u32 sequence)
+{
+	struct aiosfs_jbd_super *js = (void *)j->j_sbh->b_data;
+	int err;
+
+	lock_buffer(j->j_sbh);
+	js->s_start = cpu_to_be32(start);
+	js->s_sequence = cpu_to_be32(sequence);
+	if (j->j_csum) {
+		js->s_checksum = 0;
+		js->s_checksum = cpu_to_be32(aiosfs_crc(~0U, js, sizeof(*js)));
+	}
+	unlock_buffer(j->j_sbh);
+	mark_buffer_dirty(j->j_sbh);
+	err = __sync_dirty_buffer(j->j_sbh, REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
+	if (err)
+		aiosfs_journal_abort(j, err);
+	return err;
+}
+
+/*
+ * Writes every committed copy home, flushes, and empties the log.  Called
+ * with j_commit_mutex held, so no commit changes the set meanwhile.
+ */
+static int aiosfs_checkpoint(struct aiosfs_journal *j)
+{
+	struct aiosfs_ckpt *c;
+	struct aiosfs_jio io;
+	unsigned long blk;
+	int err;
+
+	if (!j->j_used)
+		return 0;
+	aiosfs_jio_init(&io);
+	xa_for_each(&j->j_ckpt, blk, c)
+		aiosfs_jio_write(&io, j->sb, blk, c->page, 0);
+	err = aiosfs_jio_wait(&io);
+	if (!err)
+		err = blkdev_issue_flush(j->sb->s_bdev);
+	if (err) {
+		aiosfs_journal_abort(j, err);
+		return err;
+	}
+	xa_for_each(&j->j_ckpt, blk, c) {
+		xa_erase(&j->j_ckpt, blk);
+		__free_page(c->page);
+		put_bh(c->bh);
+		kfree(c);
+	}
+	j->j_nr_ckpt = 0;
+	/* An empty log: it starts at the head, with the next transaction. */
+	err = aiosfs_jsb_write(j, j->j_head, j->j_running->tid);
+	if (!err)
+		j->j_used = 0;
+	return err;
+}
+
+/* A frozen copy, in the order the transaction logged it. */
+struct aiosfs_frozen {
+	struct buffer_head *bh;
+	struct page *page;	/* the copy */
+	struct page *log;	/* what the log gets: the copy, or it escaped */
+};
+
+/*
+ * With the barrier held for write, no handle runs: copy the transaction's
+ * buffers and take its lists, then open the next transaction.
+ */
+static int aiosfs_freeze(struct aiosfs_journal *j, struct aiosfs_txn *t,
+			 struct aiosfs_frozen **out, u32 *nr)
+{
+	struct aiosfs_frozen *f;
+	struct buffer_head *bh, *tmp;
+	u32 n = 0;
+
+	f = kvcalloc(max(t->t_nr_buffers, 1), sizeof(*f), GFP_NOFS);
+	if (!f)
+		return -ENOMEM;
+	list_for_each_entry_safe(bh, tmp, &t->t_buffers, b_assoc_buffers) {
+		list_del_init(&bh->b_assoc_buffers);
+		clear_bit(BH_AiosfsJournaled, &bh->b_state);
+		if (WARN_ON_ONCE(n >= t->t_nr_buffers)) {
+			put_bh(bh);
+			continue;
+		}
+		f[n].bh = bh;
+		f[n].page = alloc_page(GFP_NOFS | __GFP_NOFAIL);
+		memcpy(page_address(f[n].page), bh->b_data, bh->b_size);
+		n++;
+	}
+	*out = f;
+	*nr = n;
+	return 0;
+}
+
+static void aiosfs_desc_csum(struct aiosfs_journal *j, void *block)
+{
+	struct aiosfs_jbd_tail *tail = block + j->sb->s_blocksize - sizeof(*tail);
+
+	if (!j->j_csum)
+		return;
+	tail->t_checksum = 0;
+	tail->t_checksum = cpu_to_be32(aiosfs_crc(j->j_seed, block, j->sb->s_blocksize));
+}
+
+static void aiosfs_jhdr(void *block, u32 type, u32 tid)
+{
+	struct aiosfs_jbd_header *h = block;
+
+	h->h_magic = cpu_to_be32(AIOSFS_JBD_MAGIC);
+	h->h_blocktype = cpu_to_be32(type);
+	h->h_sequence = cpu_to_be32(tid);
+}
+
+/* Pages written to the log in one commit; freed once it is done. */
+struct aiosfs_logpages {
+	struct page **p;
+	u32 nr, max;
+};
+
+static struct page *aiosfs_logpage(struct aiosfs_logpages *lp)
+{
+	struct page *page = alloc_page(GFP_NOFS | __GFP_NOFAIL | __GFP_ZERO);
+
+	if (WARN_ON_ONCE(lp->nr >= lp->max)) {
+		__free_page(page);
+		return NULL;
+	}
+	lp->p[lp->nr++] = page;
+	return page;
+}
+
+/* Writes one block at the head and moves it on. */
+static void aiosfs_log_block(struct aiosfs_journal *j, struct aiosfs_jio *io, struct page *page)
+{
+	aiosfs_jio_write(io, j->sb, aiosfs_jpblk(j, j->j_head), page, 0);
+	j->j_head = aiosfs_jnext(j, j->j_head);
+	j->j_used++;
+}
+
+static u32 aiosfs_revoke_per_block(struct aiosfs_journal *j)
+{
+	u32 room = j->sb->s_blocksize - sizeof(struct aiosfs_jbd_revoke_header) -
+		   (j->j_csum ? sizeof(struct aiosfs_jbd_tail) : 0);
+
+	return room / (j->j_64bit ? 8 : 4);
+}
+
+static void aiosfs_log_revokes(struct aiosfs_journal *j, struct aiosfs_txn *t,
+			       struct aiosfs_jio *io, struct aiosfs_logpages *lp)
+{
+	u32 per = aiosfs_revoke_per_block(j), in = 0, rec = j->j_64bit ? 8 : 4;
+	struct aiosfs_jbd_revoke_header *r = NULL;
+	struct page *page = NULL;
+	unsigned long blk;
+	void *v;
+
+	xa_for_each(&t->t_revoked, blk, v) {
+		u8 *p;
+
+		if (!page || in == per) {
+			if (page) {
+				aiosfs_desc_csum(j, r);
+				aiosfs_log_block(j, io, page);
+			}
+			page = aiosfs_logpage(lp);
+			if (!page)
+				return;
+			r = page_address(page);
+			aiosfs_jhdr(r, AIOSFS_JBD_REVOKE, t->tid);
+			in = 0;
+		}
+		p = (u8 *)(r + 1) + in * rec;
+		if (j->j_64bit)
+			put_unaligned_be64(blk, p);
+		else
+			put_unaligned_be32(blk, p);
+		in++;
+		r->r_count = cpu_to_be32(sizeof(*r) + in * rec);
+	}
+	if (page) {
+		aiosfs_desc_csum(j, r);
+		aiosfs_log_block(j, io, page);
+	}
+}
+
+static void aiosfs_fill_tag(struct aiosfs_journal *j, void *tagp, u64 blk, u32 flags,
+			    const void *data, u32 tid)
+{
+	if (j->j_csum) {
+		struct aiosfs_jbd_tag3 *t = tagp;
+		__be32 seq = cpu_to_be32(tid);
+		u32 crc = aiosfs_crc(j->j_seed, &seq, sizeof(seq));
+
+		t->t_blocknr = cpu_to_be32(lower_32_bits(blk));
+		t->t_blocknr_high = cpu_to_be32(upper_32_bits(blk));
+		t->t_flags = cpu_to_be32(flags);
+		t->t_checksum = cpu_to_be32(aiosfs_crc(crc, data, j->sb->s_blocksize));
+	} else {
+		struct aiosfs_jbd_tag *t = tagp;
+
+		t->t_blocknr = cpu_to_be32(lower_32_bits(blk));
+		if (j->j_64bit)
+			t->t_blocknr_high = cpu_to_be32(upper_32_bits(blk));
+		t->t_flags = cpu_to_be16(flags);
+	}
+}
+
+/*
+ * Descriptor blocks and the copies they describe.  A copy that starts
+ * with the jbd2 magic is logged with its first word zeroed (ESCAPE); the
+ * frozen page itself keeps the real content for the checkpoint.
+ */
+static struct page *aiosfs_log_copy(struct aiosfs_journal *j, struct aiosfs_frozen *f,
+				    struct aiosfs_logpages *lp, u32 *flags)
+{
+	const u8 *data = page_address(f->page);
+	struct page *copy;
+
+	if (get_unaligned_be32(data) != AIOSFS_JBD_MAGIC)
+		return f->page;
+	copy = aiosfs_logpage(lp);
+	if (!copy)
+		return NULL;
+	memcpy(page_address(copy) + 4, data + 4, j->sb->s_blocksize - 4);
+	*flags |= AIOSFS_JBD_FLAG_ESCAPE;
+	return copy;
+}
+
+static void aiosfs_last_tag(struct aiosfs_journal *j, void *tagp)
+{
+	if (j->j_csum)
+		((struct aiosfs_jbd_tag3 *)tagp)->t_flags |= cpu_to_be32(AIOSFS_JBD_FLAG_LAST_TAG);
+	else
+		((struct aiosfs_jbd_tag *)tagp)->t_flags |= cpu_to_be16(AIOSFS_JBD_FLAG_LAST_TAG);
+}
+
+static int aiosfs_log_buffers(struct aiosfs_journal *j, struct aiosfs_txn *t,
+			      struct aiosfs_frozen *f, u32 nr, struct aiosfs_jio *io,
+			      struct aiosfs_logpages *lp)
+{
+	unsigned int end = j->sb->s_blocksize - (j->j_csum ? sizeof(struct aiosfs_jbd_tail) : 0);
+	u32 i = 0, first, k;
+
+	while (i < nr) {
+		struct page *dpage = aiosfs_logpage(lp);
+		u8 *desc, *p, *last_tag = NULL;
+
+		if (!dpage)
+			return -ENOMEM;
+		desc = page_address(dpage);
+		aiosfs_jhdr(desc, AIOSFS_JBD_DESCRIPTOR, t->tid);
+		p = desc + sizeof(struct aiosfs_jbd_header);
+		first = i;
+		/* Room for a tag, plus the uuid after the first one. */
+		while (i < nr && p + j->j_tag_bytes + (i == first ? 16 : 0) <= desc + end) {
+			u32 flags = i == first ? 0 : AIOSFS_JBD_FLAG_SAME_UUID;
+
+			f[i].log = aiosfs_log_copy(j, &f[i], lp, &flags);
+			if (!f[i].log)
+				return -ENOMEM;
+			aiosfs_fill_tag(j, p, f[i].bh->b_blocknr, flags, page_address(f[i].log),
+					t->tid);
+			last_tag = p;
+			p += j->j_tag_bytes;
+			if (i == first) {
+				memcpy(p, AIOSFS_SB(j->sb)->s_es->s_uuid, 16);
+				p += 16;
+			}
+			i++;
+		}
+		aiosfs_last_tag(j, last_tag);
+		aiosfs_desc_csum(j, desc);
+		aiosfs_log_block(j, io, dpage);
+		for (k = first; k < i; k++)
+			aiosfs_log_block(j, io, f[k].log);
+	}
+	return 0;
+}
+
+/* Log blocks a transaction takes: revokes, descriptors, copies, commit. */
+static u32 aiosfs_txn_blocks(struct aiosfs_journal *j, struct aiosfs_txn *t, u32 nr)
+{
+	unsigned int room = j->sb->s_blocksize - sizeof(struct aiosfs_jbd_header) - 16 -
+			    (j->j_csum ? sizeof(struct aiosfs_jbd_tail) : 0);
+	u32 per_desc = room / j->j_tag_bytes;
+
+	return DIV_ROUND_UP(t->t_nr_revoked, aiosfs_revoke_per_block(j)) +
+	       DIV_ROUND_UP(nr, per_desc) + nr + 1;
+}
+
+/* Data under new blocks reaches the device before the commit block. */
+static void aiosfs_write_ordered(struct aiosfs_txn *t)
+{
+	u32 i;
+
+	for (i = 0; i < t->t_nr_ordered; i++)
+		filemap_fdatawrite(t->t_ordered[i]->i_mapping);
+	/* An error stays in the mapping for fsync to report, as in ext4. */
+	for (i = 0; i < t->t_nr_ordered; i++)
+		filemap_fdatawait_keep_errors(t->t_ordered[i]->i_mapping);
+}
+
+static void aiosfs_ckpt_free(struct aiosfs_ckpt *c)
+{
+	__free_page(c->page);
+	put_bh(c->bh);
+	kfree(c);
+}
+
+/* The copies become the newest home versions; revoked blocks lose theirs. */
+static void aiosfs_to_checkpoint(struct aiosfs_journal *j, struct aiosfs_txn *t,
+				 struct aiosfs_frozen *f, u32 nr)
+{
+	struct aiosfs_ckpt *c;
+	unsigned long blk;
+	void *v;
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		c = xa_load(&j->j_ckpt, f[i].bh->b_blocknr);
+		if (c) {
+			__free_page(c->page);
+			put_bh(c->bh);
+		} else {
+			c = kmalloc(sizeof(*c), GFP_NOFS | __GFP_NOFAIL);
+			xa_store(&j->j_ckpt, f[i].bh->b_blocknr, c, GFP_NOFS | __GFP_NOFAIL);
+			j->j_nr_ckpt++;
+		}
+		c->page = f[i].page;
+		c->bh = f[i].bh;
+	}
+	xa_for_each(&t->t_revoked, blk, v) {
+		c = xa_erase(&j->j_ckpt, blk);
+		if (c) {
+			aiosfs_ckpt_free(c);
+			j->j_nr_ckpt--;
+		}
+	}
+}
+
+static void aiosfs_logpages_free(struct aiosfs_logpages *lp)
+{
+	u32 i;
+
+	for (i = 0; i < lp->nr; i++)
+		__free_page(lp->p[i]);
+	kvfree(lp->p);
+}
+
+static void aiosfs_frozen_free(struct aiosfs_frozen *f, u32 nr)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		__free_page(f[i].page);
+		put_bh(f[i].bh);
+	}
+	kvfree(f);
+}
+
+static int aiosfs_write_commit_block(struct aiosfs_journal *j, struct aiosfs_txn *t,
+				     struct aiosfs_logpages *lp)
+{
+	struct page *page = aiosfs_logpage(lp);
+	struct aiosfs_jbd_commit *c;
+	struct timespec64 now;
+	struct aiosfs_jio io;
+
+	if (!page)
+		return -ENOMEM;
+	c = page_address(page);
+	aiosfs_jhdr(c, AIOSFS_JBD_COMMIT, t->tid);
+	ktime_get_coarse_real_ts64(&now);
+	c->h_commit_sec = cpu_to_be64(now.tv_sec);
+	c->h_commit_nsec = cpu_to_be32(now.tv_nsec);
+	if (j->j_csum)
+		c->h_chksum[0] = cpu_to_be32(aiosfs_crc(j->j_seed, c, j->sb->s_blocksize));
+	/* The flush makes the data and the log durable before the commit. */
+	aiosfs_jio_init(&io);
+	aiosfs_jio_write(&io, j->sb, aiosfs_jpblk(j, j->j_head), page, REQ_PREFLUSH | REQ_FUA);
+	j->j_head = aiosfs_jnext(j, j->j_head);
+	j->j_used++;
+	return aiosfs_jio_wait(&io);
+}
+
+/* Writes the revokes, descriptors and copies, waits, then the commit. */
+static int aiosfs_write_log(struct aiosfs_journal *j, struct aiosfs_txn *t,
+			    struct aiosfs_frozen *f, u32 nr, struct aiosfs_logpages *lp)
+{
+	struct aiosfs_jio io;
+	int err, err2;
+
+	aiosfs_jio_init(&io);
+	aiosfs_log_revokes(j, t, &io, lp);
+	err = aiosfs_log_buffers(j, t, f, nr, &io, lp);
+	err2 = aiosfs_jio_wait(&io);
+	if (err || err2)
+		return err ?: err2;
+	return aiosfs_write_commit_block(j, t, lp);
+}
+
+/*
+ * Commits the running transaction.  Returns 1 when it did, 0 when there
+ * was nothing to commit, or an error (the journal is then aborted).  The
+ * committed transaction comes back in *done for the caller to free after
+ * dropping j_commit_mutex: freeing it may drop the last reference to an
+ * inode, whose eviction starts a handle.
+ */
+static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **done)
+{
+	struct aiosfs_txn *t = j->j_running, *next;
+	struct aiosfs_logpages lp = {};
+	struct aiosfs_frozen *f;
+	u32 nr, need;
+	int err;
+
+	if (j->j_aborted)
+		return -EIO;
+	if (aiosfs_txn_empty(t))
+		return 0;
+	next = aiosfs_txn_new(t->tid + 1);
+	if (!next)
+		return -ENOMEM;
+	down_write(&j->j_barrier);
+	err = aiosfs_freeze(j, t, &f, &nr);
+	if (!err)
+		j->j_running = next;
+	up_write(&j->j_barrier);
+	if (err) {
+		kfree(next);
+		return err;
+	}
+	*done = t;
+	aiosfs_write_ordered(t);
+	need = aiosfs_txn_blocks(j, t, nr);
+	if (WARN_ON_ONCE(need > j->j_maxlen - j->j_first)) {
+		err = -ENOSPC;
+		goto fail;
+	}
+	if (j->j_used + need > j->j_maxlen - j->j_first) {
+		err = aiosfs_checkpoint(j);
+		if (err)
+			goto fail;
+	}
+	lp.max = need + nr + 1;
+	lp.p = kvcalloc(lp.max, sizeof(*lp.p), GFP_NOFS);
+	if (!lp.p) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = aiosfs_write_log(j, t, f, nr, &lp);
+	aiosfs_logpages_free(&lp);
+	if (err)
+		goto fail;
+	WRITE_ONCE(j->j_commit_done, t->tid);
+	aiosfs_to_checkpoint(j, t, f, nr);
+	kvfree(f);
+	aiosfs_release_busy(j->sb, t->tid);
+	if (j->j_nr_ckpt > AIOSFS_CKPT_MAX || j->j_used > (j->j_maxlen - j->j_first) / 2)
+		aiosfs_checkpoint(j);
+	return 1;
+
+fail:
+	aiosfs_journal_abort(j, err);
+	aiosfs_frozen_free(f, nr);
+	return err;
+}
+
+/* Commits transaction tid unless it is durable already; see commit_tid. */
+static int aiosfs_commit(struct aiosfs_journal *j, u32 tid, bool any)
+{
+	struct aiosfs_txn *done = NULL;
+	int ret = 0;
+
+	mutex_lock(&j->j_commit_mutex);
+	if (any || aiosfs_tid_geq(tid, j->j_running->tid))
+		ret = aiosfs_commit_locked(j, &done);
+	else if (!aiosfs_tid_geq(j->j_commit_done, tid))
+		ret = -EIO;	/* an aborted commit left it behind */
+	mutex_unlock(&j->j_commit_mutex);
+	if (done)
+		aiosfs_txn_free(done);
+	return ret;
+}
+
+/*
+ * 1: a commit ran after the caller's data was written (its flush covers
+ * that data); 0: tid was durable already (the caller flushes if it must).
+ */
+int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid)
+{
+	struct aiosfs_journal *j = aiosfs_j(sb);
+
+	if (!j)
+		return 0;
+	if (aiosfs_tid_geq(READ_ONCE(j->j_commit_done), tid))
+		return 0;
+	return aiosfs_commit(j, tid, false);
+}
+
+int aiosfs_journal_force_commit(struct super_block *sb)
+{
+	struct aiosfs_journal *j = aiosfs_j(sb);
+	int ret;
+
+	if (!j)
+		return 0;
+	ret = aiosfs_commit(j, 0, true);
+	return ret < 0 ? ret : 0;
+}
+
+static void aiosfs_commit_work(struct work_struct *work)
+{
+	struct aiosfs_journal *j = container_of(to_delayed_work(work), struct aiosfs_journal,
+						j_work);
+	u32 interval = AIOSFS_SB(j->sb)->s_commit_interval;
+	struct aiosfs_txn *t;
+	bool due;
+
+	spin_lock(&j->j_lock);
+	t = j->j_running;
+	due = !aiosfs_txn_empty(t) && (time_after_eq(jiffies, t->t_start + interval) ||
+				       t->t_nr_buffers > j->j_max_txn / 2);
+	spin_unlock(&j->j_lock);
+	if (due)
+		aiosfs_commit(j, 0, true);
+	if (!j->j_aborted)
+		queue_delayed_work(system_long_wq, &j->j_work, interval);
+}
+
+/* Joins the running transaction with credits, committing it if it is full. */
+static int aiosfs_handle_attach(struct aiosfs_journal *j, struct aiosfs_handle *h, int credits)
+{
+	struct aiosfs_txn *t;
+	int err;
+
+	for (;;) {
+		if (j->j_aborted)
+			return -EROFS;
+		down_read(&j->j_barrier);
+		spin_lock(&j->j_lock);
+		t = j->j_running;
+		if (t->t_nr_buffers + t->t_reserved + credits <= j->j_max_txn ||
+		    (!t->t_reserved && !t->t_nr_buffers)) {
+			t->t_reserved += credits;
+			h->h_txn = t;
+			h->h_credits = credits;
+			spin_unlock(&j->j_lock);
+			return 0;
+		}
+		spin_unlock(&j->j_lock);
+		up_read(&j->j_barrier);
+		err = aiosfs_commit(j, t->tid, false);
+		if (err < 0)
+			return err;
+	}
+}
+
+static void aiosfs_handle_detach(struct aiosfs_handle *h)
+{
+	struct aiosfs_journal *j = h->h_journal;
+	struct aiosfs_txn *t = h->h_txn;
+	bool full;
+
+	spin_lock(&j->j_lock);
+	t->t_reserved -= h->h_credits;
+	full = t->t_nr_buffers > j->j_max_txn / 2;
+	spin_unlock(&j->j_lock);
+	up_read(&j->j_barrier);
+	h->h_txn = NULL;
+	if (full)
+		mod_delayed_work(system_long_wq, &j->j_work, 0);
+}
+
 struct aiosfs_handle *aiosfs_journal_start(struct super_block *sb, int credits)
 {
+	struct aiosfs_journal *j = aiosfs_j(sb);
 	struct aiosfs_handle *h = current->journal_info;
+	int err;
 
 	if (h) {
+		if (WARN_ON_ONCE(h->h_journal != j))
+			return ERR_PTR(-EINVAL);
 		h->h_ref++;
 		return h;
 	}
+	if (!j || sb_rdonly(sb))
+		return ERR_PTR(-EROFS);
 	h = kzalloc(sizeof(*h), GFP_NOFS);
 	if (!h)
 		return ERR_PTR(-ENOMEM);
-	h->h_sb = sb;
+	h->h_journal = j;
 	h->h_ref = 1;
+	err = aiosfs_handle_attach(j, h, credits);
+	if (err) {
+		kfree(h);
+		return ERR_PTR(err);
+	}
 	current->journal_info = h;
 	return h;
 }
 
 int aiosfs_journal_stop(struct aiosfs_handle *h)
 {
+	struct aiosfs_journal *j = h->h_journal;
+
 	if (--h->h_ref)
 		return 0;
+	aiosfs_handle_detach(h);
 	current->journal_info = NULL;
 	kfree(h);
-	return 0;
-}
-
-int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits)
-{
-	return 0;
+	return j->j_aborted ? -EIO : 0;
 }
 
 bool aiosfs_journal_has_credits(struct aiosfs_handle *h, int credits)
 {
-	return true;
+	struct aiosfs_journal *j = h->h_journal;
+	struct aiosfs_txn *t = h->h_txn;
+	bool ok;
+
+	if (h->h_credits >= credits)
+		return true;
+	spin_lock(&j->j_lock);
+	ok = t->t_nr_buffers + t->t_reserved + credits - h->h_credits <= j->j_max_txn;
+	spin_unlock(&j->j_lock);
+	return ok;
 }
 
-int aiosfs_journal_get_write_access(struct aiosfs_handle *h, struct buffer_head *bh)
+int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits)
 {
-	return 0;
-}
+	struct aiosfs_journal *j = h->h_journal;
+	struct aiosfs_txn *t = h->h_txn;
+	u32 tid = t->tid;
+	int err;
 
-int aiosfs_journal_get_create_access(struct aiosfs_handle *h, struct buffer_head *bh)
-{
-	return 0;
-}
-
-int aiosfs_journal_dirty_metadata(struct aiosfs_handle *h, struct buffer_head *bh)
-{
-	set_buffer_uptodate(bh);
-	mark_buffer_dirty(bh);
-	return 0;
-}
-
-int aiosfs_journal_revoke(struct aiosfs_handle *h, u64 blk)
-{
-	return 0;
-}
-
-int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode)
-{
+	if (h->h_credits >= credits)
+		return 0;
+	spin_lock(&j->j_lock);
+	if (t->t_nr_buffers + t->t_reserved + credits - h->h_credits <= j->j_max_txn) {
+		t->t_reserved += credits - h->h_credits;
+		h->h_credits = credits;
+		spin_unlock(&j->j_lock);
+		return 0;
+	}
+	spin_unlock(&j->j_lock);
+	/* Restart: what the handle did so far commits on its own. */
+	aiosfs_handle_detach(h);
+	current->journal_info = NULL;
+	err = aiosfs_commit(j, tid, false);
+	if (err >= 0)
+		err = aiosfs_handle_attach(j, h, credits);
+	current->journal_info = h;
+	if (err < 0) {
+		/* Stop must find a transaction: rejoin with nothing reserved. */
+		down_read(&j->j_barrier);
+		h->h_txn = j->j_running;
+		h->h_credits = 0;
+		return err;
+	}
 	return 0;
 }
 
 u32 aiosfs_handle_tid(struct aiosfs_handle *h)
 {
+	return h->h_txn->tid;
+}
+
+int aiosfs_journal_get_write_access(struct aiosfs_handle *h, struct buffer_head *bh)
+{
+	if (WARN_ON_ONCE(!h || !h->h_txn))
+		return -EIO;
+	return h->h_journal->j_aborted ? -EROFS : 0;
+}
+
+int aiosfs_journal_get_create_access(struct aiosfs_handle *h, struct buffer_head *bh)
+{
+	int err = aiosfs_journal_get_write_access(h, bh);
+
+	if (!err)
+		set_buffer_uptodate(bh);
+	return err;
+}
+
+int aiosfs_journal_dirty_metadata(struct aiosfs_handle *h, struct buffer_head *bh)
+{
+	struct aiosfs_journal *j = h->h_journal;
+	struct aiosfs_txn *t = h->h_txn;
+
+	if (WARN_ON_ONCE(!t))
+		return -EIO;
+	set_buffer_uptodate(bh);
+	if (test_and_set_bit(BH_AiosfsJournaled, &bh->b_state))
+		return 0;
+	get_bh(bh);
+	spin_lock(&j->j_lock);
+	WARN_ON_ONCE(!list_empty(&bh->b_assoc_buffers));
+	list_add_tail(&bh->b_assoc_buffers, &t->t_buffers);
+	t->t_nr_buffers++;
+	h->h_credits--;
+	spin_unlock(&j->j_lock);
+	WARN_ON_ONCE(h->h_credits < 0 && h->h_credits > -2);
 	return 0;
 }
 
-int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid)
+int aiosfs_journal_revoke(struct aiosfs_handle *h, u64 blk)
 {
-	return sync_blockdev(sb->s_bdev);
-}
+	struct aiosfs_journal *j = h->h_journal;
+	struct aiosfs_txn *t = h->h_txn;
+	struct buffer_head *bh;
+	int err;
 
-int aiosfs_journal_force_commit(struct super_block *sb)
-{
-	return sync_blockdev(sb->s_bdev);
-}
-
-int aiosfs_journal_load(struct super_block *sb)
-{
+	err = xa_insert(&t->t_revoked, blk, xa_mk_value(1), GFP_NOFS);
+	if (err == -EBUSY)
+		return 0;
+	if (err)
+		return err;
+	spin_lock(&j->j_lock);
+	t->t_nr_revoked++;
+	spin_unlock(&j->j_lock);
+	/* A freed block's changes in this transaction need not be logged. */
+	bh = sb_find_get_block(j->sb, blk);
+	if (!bh)
+		return 0;
+	if (test_and_clear_bit(BH_AiosfsJournaled, &bh->b_state)) {
+		spin_lock(&j->j_lock);
+		list_del_init(&bh->b_assoc_buffers);
+		t->t_nr_buffers--;
+		spin_unlock(&j->j_lock);
+		put_bh(bh);
+	}
+	brelse(bh);
 	return 0;
 }
 
-void aiosfs_journal_destroy(struct super_block *sb)
+int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode)
 {
+	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
+	struct aiosfs_journal *j = h->h_journal;
+	struct aiosfs_txn *t = h->h_txn;
+	struct inode **grown = NULL;
+	u32 max;
+
+	if (READ_ONCE(ei->i_ordered) && READ_ONCE(ei->i_ordered_tid) == t->tid)
+		return 0;
+	for (;;) {
+		spin_lock(&j->j_lock);
+		if (ei->i_ordered && ei->i_ordered_tid == t->tid)
+			break;
+		if (t->t_nr_ordered < t->t_max_ordered) {
+			ihold(inode);
+			t->t_ordered[t->t_nr_ordered++] = inode;
+			ei->i_ordered_tid = t->tid;
+			ei->i_ordered = true;
+			break;
+		}
+		if (grown && max > t->t_max_ordered) {
+			memcpy(grown, t->t_ordered, t->t_nr_ordered * sizeof(*grown));
+			swap(grown, t->t_ordered);
+			t->t_max_ordered = max;
+			spin_unlock(&j->j_lock);
+			kvfree(grown);
+			grown = NULL;
+			continue;
+		}
+		max = max_t(u32, 16, 2 * t->t_max_ordered);
+		spin_unlock(&j->j_lock);
+		kvfree(grown);
+		grown = kvmalloc_array(max, sizeof(*grown), GFP_NOFS);
+		if (!grown)
+			return -ENOMEM;
+	}
+	spin_unlock(&j->j_lock);
+	kvfree(grown);
+	return 0;
 }
 
 int aiosfs_journal_dirty_super(struct aiosfs_handle *h)
 {
-	struct aiosfs_sb_info *sbi = AIOSFS_SB(h->h_sb);
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(h->h_journal->sb);
 
+	lock_buffer(sbi->s_sbh);
 	aiosfs_sb_csum_set(sbi->s_es);
+	unlock_buffer(sbi->s_sbh);
 	return aiosfs_journal_dirty_metadata(h, sbi->s_sbh);
+}
+
+/* The journal inode's blocks, which must all be written and inside the fs. */
+static int aiosfs_jmap(struct aiosfs_journal *j, struct inode *inode, u32 nblocks)
+{
+	struct aiosfs_map map;
+	u32 lblk, cap = 0;
+	int err;
+
+	for (lblk = 0; lblk < nblocks; lblk += map.m_len) {
+		err = aiosfs_map_blocks(inode, lblk, nblocks - lblk, &map);
+		if (err)
+			return err;
+		if (!map.m_pblk || map.m_unwritten) {
+			pr_err("(%s): the journal has a hole at block %u\n", j->sb->s_id, lblk);
+			return -AIOSFS_EFSCORRUPTED;
+		}
+		if (j->j_nr_ext == cap) {
+			struct aiosfs_jext *e;
+
+			cap = max(16U, 2 * cap);
+			e = krealloc_array(j->j_ext, cap, sizeof(*e), GFP_KERNEL);
+			if (!e)
+				return -ENOMEM;
+			j->j_ext = e;
+		}
+		j->j_ext[j->j_nr_ext++] = (struct aiosfs_jext){ lblk, map.m_len, map.m_pblk };
+	}
+	return 0;
+}
+
+static int aiosfs_jopen(struct aiosfs_journal *j)
+{
+	struct super_block *sb = j->sb;
+	u32 ino = le32_to_cpu(AIOSFS_SB(sb)->s_es->s_journal_inum);
+	struct inode *inode;
+	u64 nblocks;
+	int err;
+
+	if (ino != AIOSFS_JOURNAL_INO) {
+		pr_err("(%s): the journal is not inode %u (it is %u): not supported\n", sb->s_id,
+		       AIOSFS_JOURNAL_INO, ino);
+		return -EOPNOTSUPP;
+	}
+	inode = aiosfs_iget(sb, ino);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	nblocks = i_size_read(inode) >> sb->s_blocksize_bits;
+	if (!S_ISREG(inode->i_mode) || nblocks < 32 || nblocks > U32_MAX) {
+		pr_err("(%s): bad journal inode (mode 0%o, %llu blocks)\n", sb->s_id,
+		       inode->i_mode, nblocks);
+		err = -AIOSFS_EFSCORRUPTED;
+	} else {
+		err = aiosfs_jmap(j, inode, nblocks);
+		j->j_maxlen = nblocks;
+	}
+	iput(inode);
+	return err;
+}
+
+#define AIOSFS_JBD_WRITE_INCOMPAT					\
+	(AIOSFS_JBD_INCOMPAT_REVOKE | AIOSFS_JBD_INCOMPAT_64BIT |	\
+	 AIOSFS_JBD_INCOMPAT_CSUM_V3)
+
+/* The journal superblock: what this writer can keep. */
+static int aiosfs_jsb_check(struct aiosfs_journal *j)
+{
+	struct aiosfs_jbd_super *js = (void *)j->j_sbh->b_data;
+	struct super_block *sb = j->sb;
+	u32 incompat = be32_to_cpu(js->s_feature_incompat);
+	u32 maxlen = be32_to_cpu(js->s_maxlen), first = be32_to_cpu(js->s_first);
+
+	if (be32_to_cpu(js->s_header.h_magic) != AIOSFS_JBD_MAGIC ||
+	    be32_to_cpu(js->s_header.h_blocktype) != AIOSFS_JBD_SUPER_V2 ||
+	    be32_to_cpu(js->s_blocksize) != sb->s_blocksize || maxlen > j->j_maxlen ||
+	    maxlen < 32 || !first || first >= maxlen - 16) {
+		pr_err("(%s): bad or old (v1) journal superblock\n", sb->s_id);
+		return -AIOSFS_EFSCORRUPTED;
+	}
+	if ((incompat & ~AIOSFS_JBD_WRITE_INCOMPAT) || js->s_feature_ro_compat ||
+	    (be32_to_cpu(js->s_feature_compat) & AIOSFS_JBD_COMPAT_CHECKSUM)) {
+		pr_err("(%s): journal features 0x%x/0x%x/0x%x: aiosfs writes only revoke, 64bit and csum_v3\n",
+		       sb->s_id, be32_to_cpu(js->s_feature_compat), incompat,
+		       be32_to_cpu(js->s_feature_ro_compat));
+		return -EOPNOTSUPP;
+	}
+	if (js->s_start) {
+		pr_err("(%s): the journal is not empty but needs_recovery is clear; run e2fsck\n",
+		       sb->s_id);
+		return -AIOSFS_EFSCORRUPTED;
+	}
+	j->j_csum = incompat & AIOSFS_JBD_INCOMPAT_CSUM_V3;
+	j->j_64bit = incompat & AIOSFS_JBD_INCOMPAT_64BIT;
+	if (!j->j_64bit && AIOSFS_SB(sb)->s_blocks_count > U32_MAX) {
+		pr_err("(%s): a journal without 64bit cannot log blocks past 2^32\n", sb->s_id);
+		return -EOPNOTSUPP;
+	}
+	if (j->j_csum) {
+		if (js->s_checksum_type != AIOSFS_JBD_CRC32C_CHKSUM) {
+			pr_err("(%s): unknown journal checksum type %u\n", sb->s_id,
+			       js->s_checksum_type);
+			return -EOPNOTSUPP;
+		}
+		j->j_seed = aiosfs_crc(~0U, js->s_uuid, sizeof(js->s_uuid));
+	}
+	j->j_tag_bytes = j->j_csum ? sizeof(struct aiosfs_jbd_tag3) : (j->j_64bit ? 12 : 8);
+	j->j_maxlen = maxlen;
+	j->j_first = first;
+	return 0;
+}
+
+static void aiosfs_journal_free(struct aiosfs_journal *j)
+{
+	struct aiosfs_ckpt *c;
+	unsigned long blk;
+
+	xa_for_each(&j->j_ckpt, blk, c)
+		aiosfs_ckpt_free(c);
+	xa_destroy(&j->j_ckpt);
+	if (j->j_running)
+		aiosfs_txn_free(j->j_running);
+	brelse(j->j_sbh);
+	kfree(j->j_ext);
+	kfree(j);
+}
+
+/*
+ * At a read-write mount, after recovery: an empty log that starts at its
+ * first block, and needs_recovery set in the (caller-written) superblock.
+ */
+int aiosfs_journal_load(struct super_block *sb)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	struct aiosfs_journal *j;
+	u32 tid;
+	int err;
+
+	j = kzalloc(sizeof(*j), GFP_KERNEL);
+	if (!j)
+		return -ENOMEM;
+	j->sb = sb;
+	init_rwsem(&j->j_barrier);
+	spin_lock_init(&j->j_lock);
+	mutex_init(&j->j_commit_mutex);
+	xa_init(&j->j_ckpt);
+	INIT_DELAYED_WORK(&j->j_work, aiosfs_commit_work);
+	err = aiosfs_jopen(j);
+	if (err)
+		goto fail;
+	j->j_sbh = sb_bread(sb, aiosfs_jpblk(j, 0));
+	if (!j->j_sbh) {
+		err = -EIO;
+		goto fail;
+	}
+	err = aiosfs_jsb_check(j);
+	if (err)
+		goto fail;
+	tid = be32_to_cpu(((struct aiosfs_jbd_super *)j->j_sbh->b_data)->s_sequence);
+	j->j_running = aiosfs_txn_new(tid);
+	if (!j->j_running) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	j->j_commit_done = tid - 1;
+	j->j_head = j->j_first;
+	j->j_max_txn = (j->j_maxlen - j->j_first) / 4;
+	err = aiosfs_jsb_write(j, j->j_first, tid);
+	if (err)
+		goto fail;
+	sbi->s_es->s_feature_incompat |= cpu_to_le32(AIOSFS_FEATURE_INCOMPAT_RECOVER);
+	sbi->s_journal = j;
+	queue_delayed_work(system_long_wq, &j->j_work, sbi->s_commit_interval);
+	return 0;
+
+fail:
+	pr_err("(%s): cannot start the journal: %d\n", sb->s_id, err);
+	aiosfs_journal_free(j);
+	return err;
+}
+
+/*
+ * At unmount or remount read-only: the last commit, everything home, the
+ * log marked empty and needs_recovery cleared (the caller writes the
+ * superblock).  An aborted journal stays as it is, for recovery.
+ */
+void aiosfs_journal_destroy(struct super_block *sb)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	struct aiosfs_journal *j = sbi->s_journal;
+	struct aiosfs_txn *done = NULL;
+	int err = -EIO;
+
+	if (!j)
+		return;
+	cancel_delayed_work_sync(&j->j_work);
+	mutex_lock(&j->j_commit_mutex);
+	if (!j->j_aborted) {
+		err = aiosfs_commit_locked(j, &done);
+		if (err >= 0)
+			err = aiosfs_checkpoint(j);
+		if (!err)
+			err = aiosfs_jsb_write(j, 0, j->j_running->tid);
+	}
+	mutex_unlock(&j->j_commit_mutex);
+	if (done)
+		aiosfs_txn_free(done);
+	if (!err)
+		sbi->s_es->s_feature_incompat &= cpu_to_le32(~AIOSFS_FEATURE_INCOMPAT_RECOVER);
+	else
+		pr_err("(%s): the journal could not be emptied (%d): it needs recovery\n",
+		       sb->s_id, err);
+	sbi->s_journal = NULL;
+	aiosfs_journal_free(j);
 }

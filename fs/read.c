@@ -334,13 +334,11 @@ static vm_fault_t aiosfs_fault(struct vm_fault *vmf)
 static const struct vm_operations_struct aiosfs_file_vm_ops = {
 	.fault		= aiosfs_fault,
 	.map_pages	= filemap_map_pages,
+	.page_mkwrite	= aiosfs_page_mkwrite,
 };
 
-/* The mapping is read-only: shared writable mappings are refused. */
 int aiosfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE))
-		return -EINVAL;
 	file_accessed(file);
 	vma->vm_ops = &aiosfs_file_vm_ops;
 	return 0;
@@ -373,6 +371,11 @@ static ssize_t aiosfs_dio_read(struct kiocb *iocb, struct iov_iter *to)
 	if (iocb->ki_pos >= isize)
 		return 0;
 	count = min_t(loff_t, iov_iter_count(to), isize - iocb->ki_pos);
+	/* What buffered writes left in the cache must be on the device first. */
+	ret = filemap_write_and_wait_range(inode->i_mapping, iocb->ki_pos,
+					   iocb->ki_pos + count - 1);
+	if (ret)
+		return ret;
 	/* Whole blocks; the buffer has room, its length being page aligned. */
 	len = round_up(count, PAGE_SIZE);
 	while (done < len) {
@@ -474,8 +477,18 @@ ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 	if (!iov_iter_count(to))
 		return 0;
-	if (iocb->ki_flags & IOCB_DIRECT)
-		return aiosfs_dio_read(iocb, to);
+	if (iocb->ki_flags & IOCB_DIRECT) {
+		struct inode *inode = file_inode(iocb->ki_filp);
+		ssize_t ret;
+
+		/* Truncate and hole punching wait for O_DIRECT I/O in flight. */
+		inode_lock_shared(inode);
+		inode_dio_begin(inode);
+		ret = aiosfs_dio_read(iocb, to);
+		inode_dio_end(inode);
+		inode_unlock_shared(inode);
+		return ret;
+	}
 	if (static_branch_unlikely(&aiosfs_stats_key)) {
 		t = &times;
 		aiosfs_stamp(t, AIOSFS_ST_SUBMIT);

@@ -2,8 +2,10 @@
 /*
  * aiosfs: mount entry points, superblock and group descriptor checks, statfs.
  *
- * This part mounts read-only only; everything read from the device is
- * checked before it is trusted, since the image may be hostile.
+ * Everything read from the device is checked before it is trusted, since
+ * the image may be hostile.  A read-write mount starts the allocators and
+ * the journal (journal.c), finishes the orphan list, and at unmount leaves
+ * the journal empty and the superblock marked clean.
  */
 #define pr_fmt(fmt) "aiosfs: " fmt
 
@@ -14,6 +16,7 @@
 #include <linux/blkdev.h>
 #include <linux/slab.h>
 #include <linux/statfs.h>
+#include <linux/writeback.h>
 #include <linux/ratelimit.h>
 #include <aios/aios.h>
 #include "aiosfs.h"
@@ -25,20 +28,60 @@
 	 AIOSFS_FEATURE_INCOMPAT_CSUM_SEED | AIOSFS_FEATURE_INCOMPAT_LARGEDIR |	\
 	 AIOSFS_FEATURE_INCOMPAT_RECOVER)
 
+/* RO_COMPAT features a read-write mount keeps right. */
+#define AIOSFS_RO_COMPAT_SUPPORTED						\
+	(AIOSFS_FEATURE_RO_COMPAT_SPARSE_SUPER | AIOSFS_FEATURE_RO_COMPAT_LARGE_FILE |	\
+	 AIOSFS_FEATURE_RO_COMPAT_HUGE_FILE | AIOSFS_FEATURE_RO_COMPAT_DIR_NLINK |	\
+	 AIOSFS_FEATURE_RO_COMPAT_EXTRA_ISIZE | AIOSFS_FEATURE_RO_COMPAT_METADATA_CSUM)
+
+#define AIOSFS_DEFAULT_COMMIT	5	/* seconds, like ext4 */
+
 /* Mount options. */
 struct aiosfs_fs_context {
 	bool noload;		/* do not replay the journal */
+	u32 commit;		/* seconds; 0: not given */
+	u32 errors;		/* AIOSFS_MOUNT_ERRORS_*; 0: not given */
 };
 
-enum { AIOSFS_OPT_NOLOAD };
+enum { AIOSFS_OPT_NOLOAD, AIOSFS_OPT_COMMIT, AIOSFS_OPT_ERRORS };
+
+static const struct constant_table aiosfs_param_errors[] = {
+	{ "continue",		AIOSFS_MOUNT_ERRORS_CONT },
+	{ "remount-ro",		AIOSFS_MOUNT_ERRORS_RO },
+	{ "panic",		AIOSFS_MOUNT_ERRORS_PANIC },
+	{}
+};
 
 static const struct fs_parameter_spec aiosfs_param_specs[] = {
 	fsparam_flag("noload", AIOSFS_OPT_NOLOAD),
 	fsparam_flag("norecovery", AIOSFS_OPT_NOLOAD),
+	fsparam_u32("commit", AIOSFS_OPT_COMMIT),
+	fsparam_enum("errors", AIOSFS_OPT_ERRORS, aiosfs_param_errors),
 	{}
 };
 
 static struct kmem_cache *aiosfs_inode_cachep;
+
+/*
+ * A read-write mount that met an inconsistency follows errors=: the error
+ * is recorded in the superblock (written with the next commit or at
+ * unmount), and remount-ro stops every further change.
+ */
+static void aiosfs_handle_error(struct super_block *sb)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+
+	if (!sbi || !sbi->s_journal || sb_rdonly(sb))
+		return;
+	sbi->s_es->s_state |= cpu_to_le16(AIOSFS_STATE_ERROR);
+	if (sbi->s_mount_opt & AIOSFS_MOUNT_ERRORS_PANIC)
+		panic("aiosfs (%s): panic forced after error\n", sb->s_id);
+	if (sbi->s_mount_opt & AIOSFS_MOUNT_ERRORS_RO) {
+		pr_crit("(%s): remounting filesystem read-only\n", sb->s_id);
+		/* Handles check this; the VFS refuses new writers. */
+		sb->s_flags |= SB_RDONLY;
+	}
+}
 
 void __aiosfs_error(struct super_block *sb, const char *func, const char *fmt, ...)
 {
@@ -47,13 +90,14 @@ void __aiosfs_error(struct super_block *sb, const char *func, const char *fmt, .
 	va_list args;
 
 	/* A hostile image can make every lookup fail: do not flood the log. */
-	if (sbi && !__ratelimit(&sbi->s_err_ratelimit))
-		return;
-	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	pr_err("(%s): %s: %pV\n", sb->s_id, func, &vaf);
-	va_end(args);
+	if (!sbi || __ratelimit(&sbi->s_err_ratelimit)) {
+		va_start(args, fmt);
+		vaf.fmt = fmt;
+		vaf.va = &args;
+		pr_err("(%s): %s: %pV\n", sb->s_id, func, &vaf);
+		va_end(args);
+	}
+	aiosfs_handle_error(sb);
 }
 
 bool aiosfs_blocks_valid(struct super_block *sb, u64 blk, u64 len)
@@ -148,7 +192,7 @@ static struct inode *aiosfs_alloc_inode(struct super_block *sb)
 	ei->i_sync_tid = 0;
 	ei->i_datasync_tid = 0;
 	INIT_LIST_HEAD(&ei->i_orphan);
-	INIT_LIST_HEAD(&ei->i_ordered);
+	ei->i_ordered = false;
 	return &ei->vfs_inode;
 }
 
@@ -192,16 +236,136 @@ static void aiosfs_free_sbi(struct aiosfs_sb_info *sbi)
 	kfree(sbi);
 }
 
+/* Straight to the device: only when the journal holds nothing live. */
+static int aiosfs_write_super_now(struct super_block *sb)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	int err;
+
+	lock_buffer(sbi->s_sbh);
+	aiosfs_sb_csum_set(sbi->s_es);
+	unlock_buffer(sbi->s_sbh);
+	mark_buffer_dirty(sbi->s_sbh);
+	err = sync_dirty_buffer(sbi->s_sbh);
+	if (err)
+		pr_err("(%s): cannot write the superblock: %d\n", sb->s_id, err);
+	return err;
+}
+
+/*
+ * Read-write from here on: the allocators, the journal (which sets
+ * needs_recovery), then the superblock marked not cleanly unmounted.
+ */
+static int aiosfs_start_rw(struct super_block *sb)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	struct aiosfs_super_block *es = sbi->s_es;
+	u32 unknown = sbi->s_ro_compat & ~AIOSFS_RO_COMPAT_SUPPORTED;
+	int err;
+
+	if (unknown) {
+		pr_err("(%s): read-only features 0x%x are not supported: mount with -o ro\n",
+		       sb->s_id, unknown);
+		return -EROFS;
+	}
+	if (!(sbi->s_compat & AIOSFS_FEATURE_COMPAT_HAS_JOURNAL)) {
+		pr_err("(%s): the filesystem has no journal: aiosfs mounts it read-only only\n",
+		       sb->s_id);
+		return -EROFS;
+	}
+	err = aiosfs_balloc_init(sb);
+	if (err)
+		return err;
+	err = aiosfs_journal_load(sb);
+	if (err)
+		goto out_balloc;
+	lock_buffer(sbi->s_sbh);
+	es->s_state &= cpu_to_le16(~AIOSFS_STATE_VALID);
+	le16_add_cpu(&es->s_mnt_count, 1);
+	es->s_mtime = cpu_to_le32((u32)ktime_get_real_seconds());
+	unlock_buffer(sbi->s_sbh);
+	err = aiosfs_write_super_now(sb);
+	if (err)
+		goto out_journal;
+	return 0;
+
+out_journal:
+	aiosfs_journal_destroy(sb);
+out_balloc:
+	aiosfs_balloc_exit(sb);
+	return err;
+}
+
+/* The journal checkpointed and empty, the superblock says clean. */
+static void aiosfs_stop_rw(struct super_block *sb)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	struct aiosfs_super_block *es = sbi->s_es;
+	bool errors = le16_to_cpu(es->s_state) & AIOSFS_STATE_ERROR;
+
+	if (!sbi->s_journal)
+		return;
+	aiosfs_journal_destroy(sb);
+	lock_buffer(sbi->s_sbh);
+	aiosfs_sync_counts(sb);
+	if (!errors)
+		es->s_state |= cpu_to_le16(AIOSFS_STATE_VALID);
+	es->s_wtime = cpu_to_le32((u32)ktime_get_real_seconds());
+	unlock_buffer(sbi->s_sbh);
+	aiosfs_write_super_now(sb);
+	blkdev_issue_flush(sb->s_bdev);
+	aiosfs_balloc_exit(sb);
+}
+
 static void aiosfs_put_super(struct super_block *sb)
 {
+	aiosfs_stop_rw(sb);
 	aiosfs_free_sbi(AIOSFS_SB(sb));
 	sb->s_fs_info = NULL;
+}
+
+static void aiosfs_dirty_inode(struct inode *inode, int flags)
+{
+	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
+	struct aiosfs_handle *h;
+
+	h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_INODE);
+	if (IS_ERR(h))
+		return;
+	/* A size that grew must not commit before the data under it. */
+	if (S_ISREG(inode->i_mode) && i_size_read(inode) > ei->i_disksize)
+		aiosfs_journal_add_ordered(h, inode);
+	ei->i_disksize = i_size_read(inode);
+	aiosfs_mark_inode_dirty(h, inode);
+	aiosfs_journal_stop(h);
+}
+
+/* Inodes are in the journal already; a data-integrity sync commits it. */
+static int aiosfs_write_inode(struct inode *inode, struct writeback_control *wbc)
+{
+	int err;
+
+	if (wbc->sync_mode != WB_SYNC_ALL || wbc->for_sync || sb_rdonly(inode->i_sb))
+		return 0;
+	err = aiosfs_journal_commit_tid(inode->i_sb, AIOSFS_I(inode)->i_sync_tid);
+	return err < 0 ? err : 0;
+}
+
+static int aiosfs_sync_fs(struct super_block *sb, int wait)
+{
+	if (!AIOSFS_SB(sb)->s_journal || !wait)
+		return 0;
+	return aiosfs_journal_force_commit(sb);
 }
 
 static const struct super_operations aiosfs_sops = {
 	.alloc_inode	= aiosfs_alloc_inode,
 	.free_inode	= aiosfs_free_inode_mem,
+	.dirty_inode	= aiosfs_dirty_inode,
+	.write_inode	= aiosfs_write_inode,
+	.evict_inode	= aiosfs_evict_inode,
 	.put_super	= aiosfs_put_super,
+	.sync_fs	= aiosfs_sync_fs,
 	.statfs		= aiosfs_statfs,
 };
 
@@ -491,6 +655,10 @@ static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		err = -EINVAL;
 		goto out;
 	}
+	mutex_init(&sbi->s_orphan_lock);
+	INIT_LIST_HEAD(&sbi->s_orphans);
+	sbi->s_mount_opt = ctx->errors ?: AIOSFS_MOUNT_ERRORS_RO;
+	sbi->s_commit_interval = (ctx->commit ?: AIOSFS_DEFAULT_COMMIT) * HZ;
 	sbi->s_lbio = aios_lbio_dev_get(sb->s_bdev);
 	if (IS_ERR(sbi->s_lbio)) {
 		err = PTR_ERR(sbi->s_lbio);
@@ -516,29 +684,55 @@ static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_time_gran = 1;
 	/* Extents address 2^32 logical blocks. */
 	sb->s_maxbytes = min_t(u64, MAX_LFS_FILESIZE, (1ULL << 32) * sb->s_blocksize - 1);
-	sb->s_flags |= SB_RDONLY | SB_NOATIME;
 	memcpy(&sb->s_uuid, sbi->s_es->s_uuid, sizeof(sbi->s_es->s_uuid));
 	aiosfs_count_overhead(sb, sbi);
+	sbi->s_want_extra_isize = max_t(u32, le16_to_cpu(sbi->s_es->s_want_extra_isize),
+					AIOSFS_WANT_EXTRA_ISIZE);
+	if (AIOSFS_GOOD_OLD_INODE_SIZE + sbi->s_want_extra_isize > sbi->s_inode_size)
+		sbi->s_want_extra_isize = sbi->s_inode_size > AIOSFS_GOOD_OLD_INODE_SIZE ?
+					  sbi->s_inode_size - AIOSFS_GOOD_OLD_INODE_SIZE : 0;
+	if (!sb_rdonly(sb)) {
+		if (ctx->noload) {
+			pr_err("(%s): noload needs a read-only mount\n", sb->s_id);
+			err = -EINVAL;
+			goto out;
+		}
+		err = aiosfs_start_rw(sb);
+		if (err)
+			goto out;
+	}
 
 	root = aiosfs_iget(sb, AIOSFS_ROOT_INO);
 	if (IS_ERR(root)) {
 		err = PTR_ERR(root);
 		pr_err("(%s): cannot read the root directory: %d\n", sb->s_id, err);
-		goto out;
+		goto out_rw;
 	}
 	if (!S_ISDIR(root->i_mode) || !root->i_size) {
 		pr_err("(%s): the root inode is not a directory\n", sb->s_id);
 		iput(root);
 		err = -AIOSFS_EFSCORRUPTED;
-		goto out;
+		goto out_rw;
 	}
 	sb->s_root = d_make_root(root);
 	if (!sb->s_root) {
 		err = -ENOMEM;
-		goto out;
+		goto out_rw;
+	}
+	if (!sb_rdonly(sb)) {
+		err = aiosfs_orphan_recover(sb);
+		if (err)
+			goto out_root;
 	}
 	return 0;
 
+out_root:
+	dput(sb->s_root);
+	sb->s_root = NULL;
+	/* Inodes the orphan scan read must go before the journal does. */
+	evict_inodes(sb);
+out_rw:
+	aiosfs_stop_rw(sb);
 out:
 	aiosfs_free_sbi(sbi);
 	sb->s_fs_info = NULL;
@@ -547,26 +741,43 @@ out:
 
 static int aiosfs_get_tree(struct fs_context *fc)
 {
-	/*
-	 * errorfc() reaches the kernel log for mount(2) callers and the
-	 * fsopen() log for the new API.  EROFS rather than EINVAL, as for a
-	 * write-protected device: the truth, and mount(8) retries read-only.
-	 */
-	if (!(fc->sb_flags & SB_RDONLY)) {
-		errorfc(fc, "%s: read-write mounts are not supported yet, mount with -o ro",
-			fc->source ?: "(no source)");
-		return -EROFS;
-	}
 	return get_tree_bdev(fc, aiosfs_fill_super);
 }
 
 static int aiosfs_reconfigure(struct fs_context *fc)
 {
-	if (!(fc->sb_flags & SB_RDONLY)) {
-		errorfc(fc, "remounting read-write is not supported yet");
-		return -EROFS;
+	struct super_block *sb = fc->root->d_sb;
+	struct aiosfs_fs_context *ctx = fc->fs_private;
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	bool to_ro = fc->sb_flags & SB_RDONLY;
+	int err;
+
+	if (ctx->noload) {
+		errorfc(fc, "noload can only be given at mount time");
+		return -EINVAL;
 	}
-	return 0;
+	if (ctx->errors)
+		sbi->s_mount_opt = ctx->errors;
+	if (ctx->commit)
+		sbi->s_commit_interval = ctx->commit * HZ;
+	if (to_ro == sb_rdonly(sb))
+		return 0;
+	if (to_ro) {
+		sync_filesystem(sb);
+		aiosfs_stop_rw(sb);
+		return 0;
+	}
+	err = aiosfs_start_rw(sb);
+	if (!err) {
+		/* Orphan recovery needs handles: the VFS clears SB_RDONLY after us. */
+		sb->s_flags &= ~SB_RDONLY;
+		err = aiosfs_orphan_recover(sb);
+		if (err) {
+			aiosfs_stop_rw(sb);
+			sb->s_flags |= SB_RDONLY;
+		}
+	}
+	return err;
 }
 
 static int aiosfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
@@ -579,8 +790,19 @@ static int aiosfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	opt = fs_parse(fc, aiosfs_param_specs, param, &result);
 	if (opt < 0)
 		return opt;
-	if (opt == AIOSFS_OPT_NOLOAD)
+	switch (opt) {
+	case AIOSFS_OPT_NOLOAD:
 		ctx->noload = true;
+		break;
+	case AIOSFS_OPT_COMMIT:
+		if (result.uint_32 > 24 * 3600)
+			return invalfc(fc, "commit=%u: at most a day", result.uint_32);
+		ctx->commit = result.uint_32 ?: AIOSFS_DEFAULT_COMMIT;
+		break;
+	case AIOSFS_OPT_ERRORS:
+		ctx->errors = result.uint_32;
+		break;
+	}
 	return 0;
 }
 

@@ -11,6 +11,16 @@
 #include <linux/blkdev.h>
 #include <linux/fs.h>
 #include <linux/stat.h>
+#include <linux/highmem.h>
+#include <linux/pagemap.h>
+#include <linux/buffer_head.h>
+#include <linux/mm.h>
+/* The unaligned accessors moved from asm/ to linux/ in 6.12. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "aios needs Linux 6.1 or newer"
@@ -138,6 +148,28 @@ static inline void aios_inode_get_times(struct inode *inode, struct timespec64 *
 	*ctime = inode->i_ctime;
 #endif
 }
+
+/* write_begin/write_end pass a folio since 6.12, a page before. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define aios_wb_page_t struct folio
+static inline void aios_wb_zero(struct folio *folio, loff_t pos, size_t len)
+{
+	folio_zero_range(folio, offset_in_folio(folio, pos), len);
+}
+#else
+#define aios_wb_page_t struct page
+static inline void aios_wb_zero(struct page *page, loff_t pos, size_t len)
+{
+	zero_user(page, offset_in_page(pos), len);
+}
+#endif
+
+/* block_page_mkwrite_return() became vmf_fs_error() (6.6). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define aios_vmf_fs_error vmf_fs_error
+#else
+#define aios_vmf_fs_error block_page_mkwrite_return
+#endif
 
 /* generic_file_splice_read() became filemap_splice_read() (6.5). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)

@@ -225,6 +225,8 @@ struct aiosfs_group_desc {
 #define AIOSFS_BG_INODE_ZEROED		0x0004
 
 #define AIOSFS_N_BLOCKS			15	/* i_block[] words */
+/* What ext4 gives new inodes beyond the old 128 bytes: up to i_projid. */
+#define AIOSFS_WANT_EXTRA_ISIZE		32
 
 struct aiosfs_inode {
 	__le16	i_mode;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * aiosfs through the new mount API (fsopen/fsconfig/fsmount), which reports
- * errors through the context's log rather than the kernel log: a refused
- * read-write mount and an unknown parameter say why there; a read-only
- * mount works end to end.
+ * errors through the context's log rather than the kernel log: an unknown
+ * parameter and a bad value say why there; read-only and read-write
+ * mounts work end to end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,11 +55,33 @@ FIXTURE_TEARDOWN(fsopen)
 	rmdir(self->dir);
 }
 
-TEST_F(fsopen, read_write_refused_with_reason)
+TEST_F(fsopen, bad_values_refused_with_reason)
 {
-	ASSERT_EQ(-1, fsconfig(self->fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0));
-	EXPECT_EQ(EROFS, errno);
-	EXPECT_TRUE(log_has(self->fd, "read-write mounts are not supported yet"));
+	ASSERT_EQ(-1, fsconfig(self->fd, FSCONFIG_SET_STRING, "errors", "sometimes", 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_TRUE(log_has(self->fd, "errors"));
+	ASSERT_EQ(-1, fsconfig(self->fd, FSCONFIG_SET_STRING, "commit", "100000", 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_TRUE(log_has(self->fd, "commit=100000: at most a day"));
+}
+
+TEST_F(fsopen, read_write_mount)
+{
+	struct statfs st;
+	int mfd;
+
+	ASSERT_EQ(0, fsconfig(self->fd, FSCONFIG_SET_STRING, "commit", "1", 0));
+	ASSERT_EQ(0, fsconfig(self->fd, FSCONFIG_SET_STRING, "errors", "remount-ro", 0));
+	ASSERT_EQ(0, fsconfig(self->fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0));
+	mfd = fsmount(self->fd, FSMOUNT_CLOEXEC, 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, move_mount(mfd, "", AT_FDCWD, self->dir, MOVE_MOUNT_F_EMPTY_PATH));
+	close(mfd);
+	ASSERT_EQ(0, statfs(self->dir, &st));
+	EXPECT_EQ(0xEF53, st.f_type);
+	EXPECT_EQ(0, st.f_flags & MS_RDONLY);
+	EXPECT_EQ(0, umount(self->dir));
+	EXPECT_EQ(0, system("e2fsck -fn " DEV " >/dev/null 2>&1"));
 }
 
 TEST_F(fsopen, unknown_parameter_refused)

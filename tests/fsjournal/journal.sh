@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The journal's life cycle on volumes made by mkfs.ext4: a read-write mount
+# sets needs_recovery and a clean unmount clears it; metadata changes
+# (chmod, chown, utimes) are logged in jbd2 format, so that e2fsck and
+# aiosfs both replay a journal left by a "crash" (a copy of the device taken
+# while mounted), and the result is e2fsck-clean with the changes in it.
+. "$AIOS_ROOT/tests/lib/common.sh"
+. "$AIOS_ROOT/tests/fsread/helpers"
+
+dev=$(nvme_dev)
+copy=/dev/nvme1n1
+wait_for_dev $copy || fail "no $copy"
+mnt=/tmp/fsj.mnt
+img=/tmp/fsj.img
+mkdir -p $mnt
+trap "umount $mnt 2>/dev/null" EXIT
+aios_load
+
+features() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Filesystem features: *//p'; }
+clean_fsck() {
+	local out
+	out=$(e2fsck -fn "$1" 2>&1) || { echo "$out"; fail "e2fsck -fn $1: $2"; }
+}
+
+run mkfs.ext4 -q -F -b 4096 "$dev" 256M
+run mount -t ext4 "$dev" $mnt
+for i in $(seq 20); do echo "file $i" > $mnt/f$i; done
+mkdir $mnt/d
+run umount $mnt
+
+# A clean read-write cycle.
+run mount -t aiosfs "$dev" $mnt
+features "$dev" | grep -qw needs_recovery || fail "needs_recovery not set while mounted rw"
+assert_eq "file 7" "$(cat $mnt/f7)" "read on a rw mount"
+run umount $mnt
+features "$dev" | grep -qw needs_recovery && fail "needs_recovery left set after umount"
+dumpe2fs -h "$dev" 2>/dev/null | grep -q '^Filesystem state: *clean$' || fail "state not clean"
+clean_fsck "$dev" "after a clean rw cycle"
+
+# Metadata changes, committed, then a copy of the device as a crash.
+run mount -t aiosfs -o commit=60 "$dev" $mnt
+mode_of() { echo "$((4 + $1 % 4))$(($1 % 8))$(($1 % 5))"; }
+for i in $(seq 20); do chown $i:$((i + 100)) $mnt/f$i; chmod "$(mode_of $i)" $mnt/f$i; done
+touch -d '2001-02-03 04:05:06.789' $mnt/d
+chmod 0700 $mnt/d
+run sync
+run dd if="$dev" of=$img bs=1M count=256 status=none
+# More changes after the copy, then a clean unmount.
+chmod 0644 $mnt/f1
+run umount $mnt
+clean_fsck "$dev" "after changes and a clean unmount"
+assert_eq "644" "$(stat -c %a $(mkdir -p /tmp/e && mount -t ext4 -o ro "$dev" /tmp/e && echo /tmp/e/f1))" "ext4 sees the last chmod"
+run umount /tmp/e
+
+features $img | grep -qw needs_recovery || fail "the crash image does not need recovery"
+check_replayed() {
+	local m=$1 i
+	for i in $(seq 20); do
+		assert_eq "$(mode_of $i):$i:$((i + 100))" \
+			"$(stat -c %a:%u:%g $m/f$i)" "f$i after replay"
+	done
+	assert_eq "700:2001-02-03 04:05:06.789000000" "$(stat -c '%a:%y' $m/d | sed 's/ +0000$//')" \
+		"d after replay"
+}
+
+# e2fsck replays our journal ...
+run dd if=$img of=$copy bs=1M status=none
+e2fsck -fy $copy > /tmp/fsj.e2fsck.log 2>&1
+rc=$?
+[ $rc -le 1 ] || { cat /tmp/fsj.e2fsck.log; fail "e2fsck -fy exit $rc on the crash image"; }
+grep -q 'recovering journal' /tmp/fsj.e2fsck.log || { cat /tmp/fsj.e2fsck.log; fail "e2fsck did not replay"; }
+clean_fsck $copy "after e2fsck replayed"
+run mount -t ext4 -o ro $copy $mnt
+check_replayed $mnt
+run umount $mnt
+
+# ... and so does aiosfs.
+run dd if=$img of=$copy bs=1M status=none
+klog_mark
+run mount -t aiosfs $copy $mnt
+expect_klog "aiosfs: \(nvme1n1\): recovery complete" "aiosfs replay"
+check_replayed $mnt
+run umount $mnt
+clean_fsck $copy "after aiosfs replayed"
+rm -f $img
+
+# Read-only remount and back.
+run mount -t aiosfs "$dev" $mnt
+run mount -o remount,ro $mnt
+features "$dev" | grep -qw needs_recovery && fail "needs_recovery set after remount ro"
+touch $mnt/f2 2>/dev/null && fail "wrote on a read-only remount"
+run mount -o remount,rw $mnt
+chmod 0600 $mnt/f2
+run umount $mnt
+clean_fsck "$dev" "after remounts"
+aios_unload
