@@ -199,6 +199,45 @@ struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode
 /* The last link and the last user are gone: release its number. */
 void aiosfs_free_inode(struct aiosfs_handle *h, struct inode *inode);
 
+/*
+ * balloc.c's helpers for ialloc.c.  Group descriptor fields (the high
+ * halves count with 64-byte descriptors); the group lock serializes a
+ * group's bitmaps and its descriptor.
+ */
+u64 aiosfs_gd_block_bitmap(struct super_block *sb, const struct aiosfs_group_desc *gd);
+u64 aiosfs_gd_inode_bitmap(struct super_block *sb, const struct aiosfs_group_desc *gd);
+u32 aiosfs_gd_free_blocks(struct super_block *sb, const struct aiosfs_group_desc *gd);
+void aiosfs_gd_set_free_blocks(struct super_block *sb, struct aiosfs_group_desc *gd, u32 n);
+u32 aiosfs_gd_free_inodes(struct super_block *sb, const struct aiosfs_group_desc *gd);
+void aiosfs_gd_set_free_inodes(struct super_block *sb, struct aiosfs_group_desc *gd, u32 n);
+u32 aiosfs_gd_used_dirs(struct super_block *sb, const struct aiosfs_group_desc *gd);
+void aiosfs_gd_set_used_dirs(struct super_block *sb, struct aiosfs_group_desc *gd, u32 n);
+u32 aiosfs_gd_itable_unused(struct super_block *sb, const struct aiosfs_group_desc *gd);
+void aiosfs_gd_set_itable_unused(struct super_block *sb, struct aiosfs_group_desc *gd, u32 n);
+void aiosfs_group_lock(struct super_block *sb, u32 group);
+void aiosfs_group_unlock(struct super_block *sb, u32 group);
+/* With the group locked: the checked (or, if INODE_UNINIT, computed) bitmap. */
+struct buffer_head *aiosfs_read_inode_bitmap(struct super_block *sb, u32 group);
+/* Journal access to a locked group's bitmap bh and descriptor block, before a change. */
+int aiosfs_group_get_write_access(struct aiosfs_handle *h, struct super_block *sb, u32 group,
+				  struct buffer_head *bh);
+/* After it: the descriptor's checksum, then both buffers to the journal. */
+int aiosfs_group_dirty(struct aiosfs_handle *h, struct super_block *sb, u32 group,
+		       struct buffer_head *bh);
+/* A group's free inodes (and used directories) changed: the in-memory totals follow. */
+void aiosfs_group_inodes_add(struct super_block *sb, u32 group, s32 inodes, s32 dirs);
+/* Placement statistics of flex group flex (in-memory, approximate). */
+struct aiosfs_flex_stats {
+	u64 free_blocks;
+	u32 free_inodes;
+	u32 used_dirs;
+};
+
+u32 aiosfs_flex_log(struct super_block *sb);
+u32 aiosfs_flex_count(struct super_block *sb);
+void aiosfs_flex_stats(struct super_block *sb, u32 flex, struct aiosfs_flex_stats *st);
+u32 aiosfs_total_dirs(struct super_block *sb);
+
 /* Extent tree changes (extwrite.c); the caller holds i_data_sem for write. */
 #define AIOSFS_GET_CREATE	0x1	/* allocate holes */
 #define AIOSFS_GET_UNWRITTEN	0x2	/* ... as unwritten extents */

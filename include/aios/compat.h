@@ -110,6 +110,13 @@ static inline struct gendisk *aios_alloc_disk(const struct aios_disk_limits *l, 
 #define AIOS_IDMAP_ARG struct user_namespace *
 #endif
 
+/* The identity mapping, for callers that have no mount's idmap (new inodes). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define AIOS_NOP_IDMAP (&nop_mnt_idmap)
+#else
+#define AIOS_NOP_IDMAP (&init_user_ns)
+#endif
+
 static inline void aios_generic_fillattr(AIOS_IDMAP_ARG idmap, u32 request_mask,
 					 struct inode *inode, struct kstat *stat)
 {
