@@ -334,6 +334,11 @@ int __aiosfs_map_blocks(struct inode *inode, u32 lblk, u32 max_len, struct aiosf
 bool aiosfs_ext_cache_map(struct inode *inode, u32 lblk, u32 max_len, struct aiosfs_map *map);
 void aiosfs_ext_cache_warm(struct inode *inode);
 void aiosfs_ext_cache_free(struct inode *inode);
+/* After a tree change (i_data_sem held for write): rebuild or drop the cache. */
+void aiosfs_ext_cache_update(struct inode *inode, bool rebuild);
+int aiosfs_ext_check_block(struct inode *inode, struct buffer_head *bh, u16 depth);
+/* The last of n entries (extents or index entries) starting at or before lblk. */
+unsigned int aiosfs_ext_search(const void *base, unsigned int n, size_t esize, u32 lblk);
 
 /*
  * stats.c: the stages of a read that missed the page cache, in order;

@@ -12,6 +12,7 @@
  * never a read of a tree block that dropped out of the buffer cache, which
  * would put a second device round trip on a cold read.
  */
+#include <linux/sched/mm.h>
 #include "aiosfs.h"
 
 static int aiosfs_ext_bad(struct inode *inode, u64 blk, const char *why)
@@ -21,7 +22,7 @@ static int aiosfs_ext_bad(struct inode *inode, u64 blk, const char *why)
 }
 
 /* Checks a tree block read from disk: header, depth, room for the tail. */
-static int aiosfs_ext_check_block(struct inode *inode, struct buffer_head *bh, u16 depth)
+int aiosfs_ext_check_block(struct inode *inode, struct buffer_head *bh, u16 depth)
 {
 	struct aiosfs_extent_header *eh = (void *)bh->b_data;
 	size_t cap = (inode->i_sb->s_blocksize - sizeof(*eh) -
@@ -49,8 +50,7 @@ static int aiosfs_ext_check_block(struct inode *inode, struct buffer_head *bh, u
  * The last of n entries of size esize at base whose first logical block
  * (read by first()) is <= lblk; the first entry when lblk precedes them all.
  */
-static unsigned int aiosfs_ext_search(const void *base, unsigned int n, size_t esize,
-				      u32 lblk)
+unsigned int aiosfs_ext_search(const void *base, unsigned int n, size_t esize, u32 lblk)
 {
 	unsigned int lo = 1, hi = n;
 
@@ -200,7 +200,13 @@ struct aiosfs_cext {
 	bool unwritten;
 };
 
+/*
+ * Never changed once published: a change of the tree publishes a new copy
+ * (or none), and the old one is freed only after an RCU grace period, when
+ * no lockless reader can be left in it.
+ */
 struct aiosfs_ext_cache {
+	struct rcu_head rcu;
 	u32 nr;
 	struct aiosfs_cext ext[];
 };
@@ -246,8 +252,8 @@ bool aiosfs_ext_cache_map(struct inode *inode, u32 lblk, u32 max_len, struct aio
 
 /*
  * Appends a leaf's extents to the cache; false if they are out of order,
- * outside [first, end) or the filesystem, or too many.  The slow path
- * then reports what is wrong when the blocks are read.
+ * outside [first, end) or the filesystem.  The slow path then reports
+ * what is wrong when the blocks are read.
  */
 static bool aiosfs_ec_add_leaf(struct inode *inode, struct aiosfs_ext_cache *ec,
 			       const struct aiosfs_extent_header *eh, u64 first, u64 end)
@@ -256,8 +262,6 @@ static bool aiosfs_ec_add_leaf(struct inode *inode, struct aiosfs_ext_cache *ec,
 	unsigned int n = le16_to_cpu(eh->eh_entries), i;
 	u64 floor = first;
 
-	if (ec->nr + n > AIOSFS_EC_MAX_EXTENTS)
-		return false;
 	for (i = 0; i < n; i++) {
 		struct aiosfs_cext *c = &ec->ext[ec->nr];
 		u32 len = le16_to_cpu(ex[i].ee_len);
@@ -278,54 +282,57 @@ static bool aiosfs_ec_add_leaf(struct inode *inode, struct aiosfs_ext_cache *ec,
 	return true;
 }
 
+/*
+ * A cache of all extents, or NULL if the tree is too big or looks wrong.
+ * The leaves are read (and counted) first so that the copy is allocated
+ * at its exact size.  The caller keeps the tree still (i_data_sem).
+ */
 static struct aiosfs_ext_cache *aiosfs_ec_build(struct inode *inode)
 {
 	struct aiosfs_extent_header *eh = (void *)AIOSFS_I(inode)->i_data;
 	struct aiosfs_extent_idx *ix = (void *)(eh + 1);
-	unsigned int n = le16_to_cpu(eh->eh_entries), i;
+	unsigned int n = le16_to_cpu(eh->eh_entries), nbh = 0, total = 0, i;
+	struct buffer_head *bh[AIOSFS_EC_MAX_LEAVES];
 	u16 depth = le16_to_cpu(eh->eh_depth);
-	struct aiosfs_ext_cache *ec;
+	struct aiosfs_ext_cache *ec = NULL;
+	bool ok = true;
 
 	if (depth > 1 || (depth == 1 && (!n || n > AIOSFS_EC_MAX_LEAVES)))
 		return NULL;
-	ec = kvmalloc(struct_size(ec, ext, AIOSFS_EC_MAX_EXTENTS), GFP_KERNEL);
-	if (!ec)
-		return NULL;
-	ec->nr = 0;
-	if (!depth) {
-		if (aiosfs_ec_add_leaf(inode, ec, eh, 0, 1ULL << 32))
-			return ec;
-		goto fail;
+	if (!depth)
+		total = n;
+	for (i = 0; depth && i < n; i++) {
+		u64 leaf = le32_to_cpu(ix[i].ei_leaf_lo) | (u64)le16_to_cpu(ix[i].ei_leaf_hi) << 32;
+
+		bh[i] = aiosfs_bread(inode->i_sb, leaf, "extent tree");
+		if (IS_ERR(bh[i]))
+			goto out;
+		nbh++;
+		if (aiosfs_ext_check_block(inode, bh[i], 0))
+			goto out;
+		total += le16_to_cpu(((struct aiosfs_extent_header *)bh[i]->b_data)->eh_entries);
+		if (total > AIOSFS_EC_MAX_EXTENTS)
+			goto out;
 	}
-	for (i = 0; i < n; i++) {
+	ec = kvmalloc(struct_size(ec, ext, total), GFP_KERNEL);
+	if (!ec)
+		goto out;
+	ec->nr = 0;
+	if (!depth)
+		ok = aiosfs_ec_add_leaf(inode, ec, eh, 0, 1ULL << 32);
+	for (i = 0; i < nbh && ok; i++) {
 		u64 first = le32_to_cpu(ix[i].ei_block);
 		u64 end = i + 1 < n ? le32_to_cpu(ix[i + 1].ei_block) : 1ULL << 32;
-		u64 leaf = le32_to_cpu(ix[i].ei_leaf_lo) | (u64)le16_to_cpu(ix[i].ei_leaf_hi) << 32;
-		struct buffer_head *bh = aiosfs_bread(inode->i_sb, leaf, "extent tree");
-		bool ok;
 
-		if (IS_ERR(bh))
-			goto fail;
-		ok = !aiosfs_ext_check_block(inode, bh, 0) &&
-		     aiosfs_ec_add_leaf(inode, ec, (void *)bh->b_data, first, end);
-		brelse(bh);
-		if (!ok)
-			goto fail;
+		ok = aiosfs_ec_add_leaf(inode, ec, (void *)bh[i]->b_data, first, end);
 	}
-	return ec;
-fail:
-	kvfree(ec);
-	return NULL;
-}
-
-/* A copy of just the size it needs: the build buffer has room for the most. */
-static struct aiosfs_ext_cache *aiosfs_ec_shrink(struct aiosfs_ext_cache *big)
-{
-	struct aiosfs_ext_cache *ec = kvmalloc(struct_size(ec, ext, big->nr), GFP_KERNEL);
-
-	if (ec)
-		memcpy(ec, big, struct_size(ec, ext, big->nr));
-	kvfree(big);
+	if (!ok) {
+		kvfree(ec);
+		ec = NULL;
+	}
+out:
+	for (i = 0; i < nbh; i++)
+		brelse(bh[i]);
 	return ec;
 }
 
@@ -333,22 +340,52 @@ static struct aiosfs_ext_cache *aiosfs_ec_shrink(struct aiosfs_ext_cache *big)
 void aiosfs_ext_cache_warm(struct inode *inode)
 {
 	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
-	struct aiosfs_ext_cache *ec;
+	struct aiosfs_ext_cache *ec = NULL;
 
 	if (!(ei->i_flags & AIOSFS_EXTENTS_FL) || rcu_access_pointer(ei->i_ec))
 		return;
-	ec = aiosfs_ec_build(inode);
-	if (ec)
-		ec = aiosfs_ec_shrink(ec);
-	if (!ec)
-		return;
-	spin_lock(&inode->i_lock);
-	if (!rcu_access_pointer(ei->i_ec)) {
-		rcu_assign_pointer(ei->i_ec, ec);
-		ec = NULL;
+	/* A writer may be changing the tree: copy a settled one. */
+	down_read(&ei->i_data_sem);
+	if (!rcu_access_pointer(ei->i_ec))
+		ec = aiosfs_ec_build(inode);
+	if (ec) {
+		/* Two openers may both have built one. */
+		spin_lock(&inode->i_lock);
+		if (!rcu_access_pointer(ei->i_ec)) {
+			rcu_assign_pointer(ei->i_ec, ec);
+			ec = NULL;
+		}
+		spin_unlock(&inode->i_lock);
 	}
-	spin_unlock(&inode->i_lock);
+	up_read(&ei->i_data_sem);
 	kvfree(ec);
+}
+
+/*
+ * After a change of the tree, with i_data_sem held for write: the cache,
+ * if the file had one or is back to a tree in the inode, is built anew
+ * from the tree (if rebuild and the file still qualifies), else dropped.
+ * Lockless readers may still be in the old copy: it is freed after them.
+ */
+void aiosfs_ext_cache_update(struct inode *inode, bool rebuild)
+{
+	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
+	struct aiosfs_extent_header *eh = (void *)ei->i_data;
+	struct aiosfs_ext_cache *old, *ec = NULL;
+	unsigned int nofs;
+
+	old = rcu_dereference_protected(ei->i_ec, lockdep_is_held(&ei->i_data_sem));
+	if (rebuild && S_ISREG(inode->i_mode) && (old || !eh->eh_depth)) {
+		/* Inside a handle: reclaim must not write to this filesystem. */
+		nofs = memalloc_nofs_save();
+		ec = aiosfs_ec_build(inode);
+		memalloc_nofs_restore(nofs);
+	}
+	if (!old && !ec)
+		return;
+	rcu_assign_pointer(ei->i_ec, ec);
+	if (old)
+		kvfree_rcu(old, rcu);
 }
 
 /* From ->free_inode, after an RCU grace period: no reader is left. */
