@@ -366,13 +366,16 @@ static unsigned int aiosfs_dirent_room(const struct aiosfs_dir_entry *de)
 
 /*
  * The offset of the first entry of a leaf with room for a name of len
- * bytes, -ENOSPC if none has, or -EFSCORRUPTED.
+ * bytes, -ENOSPC if none has (*room: the free bytes of all), or
+ * -EFSCORRUPTED.
  */
-static int aiosfs_find_slot(struct inode *dir, u32 lblk, const char *block, unsigned int len)
+static int aiosfs_find_slot(struct inode *dir, u32 lblk, const char *block, unsigned int len,
+			    unsigned int *room)
 {
 	unsigned int off, end = aiosfs_leaf_end(dir->i_sb), need = AIOSFS_DIRENT_LEN(len);
 	const struct aiosfs_dir_entry *de;
 
+	*room = 0;
 	for (off = 0; off < end; off += aiosfs_rlen(de)) {
 		if (!aiosfs_dirent_ok(dir, block, off))
 			return -AIOSFS_EFSCORRUPTED;
@@ -381,6 +384,7 @@ static int aiosfs_find_slot(struct inode *dir, u32 lblk, const char *block, unsi
 			return aiosfs_dir_bad(dir, lblk, "entry runs into the checksum tail");
 		if (aiosfs_dirent_room(de) >= need)
 			return off;
+		*room += aiosfs_dirent_room(de);
 	}
 	return -ENOSPC;
 }
@@ -604,11 +608,51 @@ static int aiosfs_dmap_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
+static int aiosfs_dmap_cmp_off(const void *a, const void *b)
+{
+	const struct aiosfs_dmap *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * Removes the entries map[0, n) (in block order) from a leaf, each merged
+ * into the entry before it.  The others stay where they are: a readdir
+ * that stopped inside this block resumes by offset and must not miss one.
+ */
+static void aiosfs_leaf_remove(struct inode *dir, char *block, const struct aiosfs_dmap *map,
+			       unsigned int n)
+{
+	unsigned int off, rlen, i = 0, end = aiosfs_leaf_end(dir->i_sb);
+	struct aiosfs_dir_entry *de, *prev = NULL;
+
+	/* The caller mapped this block: its entries are sound. */
+	for (off = 0; off < end && i < n; off += rlen) {
+		de = (void *)block + off;
+		rlen = aiosfs_rlen(de);
+		if (off != map[i].off) {
+			prev = de;
+			continue;
+		}
+		i++;
+		if (prev) {
+			prev->rec_len = cpu_to_le16(aiosfs_rlen(prev) + rlen);
+		} else {
+			de->inode = 0;
+			prev = de;
+		}
+	}
+	WARN_ON_ONCE(i != n);
+	aiosfs_dirblock_csum_set(dir, block);
+}
+
 /*
  * Splits the full leaf bh (where the path ends) by hash: the upper half
  * of its entries (by size) moves to a new block, which gets an index entry
  * after the leaf's.  Equal hashes may straddle the boundary; the new
- * entry's hash then has bit 0 set, so lookups continue into it.
+ * entry's hash then has bit 0 set, so lookups continue into it.  A readdir
+ * running meanwhile may see a moved entry twice (readdir is by block
+ * offset), never miss one.
  */
 static int aiosfs_dx_split_leaf(struct aiosfs_handle *h, struct inode *dir,
 				struct aiosfs_dx_path *p, struct buffer_head *bh, u32 leaf)
@@ -658,7 +702,8 @@ static int aiosfs_dx_split_leaf(struct aiosfs_handle *h, struct inode *dir,
 	err = aiosfs_journal_get_write_access(h, bh);
 	if (err)
 		goto out;
-	aiosfs_pack_leaf(dir, bh->b_data, tmp, map, split);
+	sort(map + split, n - split, sizeof(*map), aiosfs_dmap_cmp_off, NULL);
+	aiosfs_leaf_remove(dir, bh->b_data, map + split, n - split);
 	err = aiosfs_journal_dirty_metadata(h, bh);
 	if (err)
 		goto out;
@@ -748,6 +793,40 @@ out:
 }
 
 /*
+ * Packs a leaf whose free space is scattered in slots too small for a
+ * name: the offset of its last entry, which then holds all of it.  Rare
+ * (leaf splits leave the entries that stay where they are): a readdir that
+ * stopped inside this block may miss entries that moved below its offset.
+ */
+static int aiosfs_leaf_compact(struct aiosfs_handle *h, struct inode *dir,
+			       struct buffer_head *bh)
+{
+	unsigned int i, n, last = 0;
+	struct aiosfs_dmap *map;
+	char *tmp;
+	int err;
+
+	tmp = aiosfs_split_buf(dir->i_sb, &map);
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(tmp, bh->b_data, dir->i_sb->s_blocksize);
+	err = aiosfs_map_leaf(dir, NULL, tmp, 0, map, &n);
+	if (!err && WARN_ON_ONCE(!n))
+		err = -EIO;
+	if (!err)
+		err = aiosfs_journal_get_write_access(h, bh);
+	if (err)
+		goto out;
+	aiosfs_pack_leaf(dir, bh->b_data, tmp, map, n);
+	err = aiosfs_journal_dirty_metadata(h, bh);
+	for (i = 0; i + 1 < n; i++)
+		last += map[i].len;
+out:
+	kfree(tmp);
+	return err ? err : last;
+}
+
+/*
  * Makes room in the index above the full leaf: splits the highest full
  * node whose parent has room, or adds a level if every node up to the
  * root is full.  One step; the caller probes again.
@@ -773,7 +852,7 @@ static int aiosfs_dx_add(struct aiosfs_handle *h, struct inode *dir, const struc
 {
 	struct aiosfs_dx_path p;
 	struct buffer_head *bh;
-	unsigned int tries;
+	unsigned int tries, room;
 	int err, off;
 	u32 leaf;
 
@@ -795,7 +874,9 @@ static int aiosfs_dx_add(struct aiosfs_handle *h, struct inode *dir, const struc
 			err = PTR_ERR(bh);
 			goto out;
 		}
-		off = aiosfs_find_slot(dir, leaf, bh->b_data, name->len);
+		off = aiosfs_find_slot(dir, leaf, bh->b_data, name->len, &room);
+		if (off == -ENOSPC && room >= AIOSFS_DIRENT_LEN(name->len))
+			off = aiosfs_leaf_compact(h, dir, bh);
 		if (off >= 0)
 			err = aiosfs_leaf_insert(h, dir, bh, off, name, inode);
 		else if (off != -ENOSPC)
@@ -909,13 +990,14 @@ static int aiosfs_linear_add(struct aiosfs_handle *h, struct inode *dir, const s
 {
 	u32 lblk, n = dir->i_size >> dir->i_blkbits;
 	struct buffer_head *bh;
+	unsigned int room;
 	int off, err;
 
 	for (lblk = 0; lblk < n; lblk++) {
 		bh = aiosfs_dir_bread_some(dir, lblk);
 		if (IS_ERR(bh))
 			return PTR_ERR(bh);
-		off = aiosfs_find_slot(dir, lblk, bh->b_data, name->len);
+		off = aiosfs_find_slot(dir, lblk, bh->b_data, name->len, &room);
 		if (off >= 0) {
 			err = aiosfs_leaf_insert(h, dir, bh, off, name, inode);
 			brelse(bh);
