@@ -124,14 +124,9 @@ static int aiosfs_drop_link(struct aiosfs_handle *h, struct inode *inode)
 	return aiosfs_mark_inode_dirty(h, inode);
 }
 
-/* Adds dentry's name for inode in dir, and dir's new times. */
-static int aiosfs_add_link(struct aiosfs_handle *h, struct inode *dir, struct dentry *dentry,
-			   struct inode *inode)
+/* dir's entries changed: its times (and size, if it grew) go to disk. */
+static int aiosfs_dir_changed(struct aiosfs_handle *h, struct inode *dir)
 {
-	int err = aiosfs_add_entry(h, dir, &dentry->d_name, inode);
-
-	if (err)
-		return err;
 	aios_inode_set_cmtime_current(dir);
 	return aiosfs_mark_inode_dirty(h, dir);
 }
@@ -177,13 +172,15 @@ static int aiosfs_new_nondir(struct inode *dir, struct dentry *dentry, umode_t m
 	if (!err && !S_ISREG(mode))
 		err = aiosfs_mark_inode_dirty(h, inode);
 	if (!err)
-		err = aiosfs_add_link(h, dir, dentry, inode);
+		err = aiosfs_add_entry(h, dir, &dentry->d_name, inode);
 	if (err) {
 		aiosfs_discard_new(h, inode);
 		return aiosfs_stop(h, err);
 	}
+	/* Linked on disk now: whatever fails below, the dentry shows it. */
+	err = aiosfs_dir_changed(h, dir);
 	d_instantiate_new(dentry, inode);
-	return aiosfs_stop(h, 0);
+	return aiosfs_stop(h, err);
 }
 
 static int aiosfs_create(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry *dentry,
@@ -307,13 +304,15 @@ static int aiosfs_symlink(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry
 	if (!err)
 		err = aiosfs_mark_inode_dirty(h, inode);
 	if (!err)
-		err = aiosfs_add_link(h, dir, dentry, inode);
+		err = aiosfs_add_entry(h, dir, &dentry->d_name, inode);
 	if (err) {
 		aiosfs_discard_new(h, inode);
 		return aiosfs_stop(h, err);
 	}
+	/* Linked on disk now: whatever fails below, the dentry shows it. */
+	err = aiosfs_dir_changed(h, dir);
 	d_instantiate_new(dentry, inode);
-	return aiosfs_stop(h, 0);
+	return aiosfs_stop(h, err);
 }
 
 static int aiosfs_mkdir(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry *dentry,
@@ -343,8 +342,7 @@ static int aiosfs_mkdir(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry *
 	}
 	/* Linked on disk now: whatever fails below, the dentry shows it. */
 	err = aiosfs_inc_dir_count(h, dir);
-	aios_inode_set_cmtime_current(dir);
-	err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, dir));
+	err = aiosfs_first(err, aiosfs_dir_changed(h, dir));
 	d_instantiate_new(dentry, inode);
 	return aiosfs_stop(h, err);
 }
@@ -364,16 +362,17 @@ static int aiosfs_link(struct dentry *old_dentry, struct inode *dir, struct dent
 	aios_inode_set_ctime_current(inode);
 	inc_nlink(inode);
 	ihold(inode);
-	err = aiosfs_add_link(h, dir, dentry, inode);
+	err = aiosfs_add_entry(h, dir, &dentry->d_name, inode);
 	if (err) {
 		drop_nlink(inode);
 		iput(inode);
 		return aiosfs_stop(h, err);
 	}
-	err = aiosfs_mark_inode_dirty(h, inode);
+	err = aiosfs_dir_changed(h, dir);
+	err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, inode));
 	/* An O_TMPFILE inode's first name: off the orphan list. */
-	if (!err && inode->i_nlink == 1)
-		err = aiosfs_orphan_del(h, inode);
+	if (inode->i_nlink == 1)
+		err = aiosfs_first(err, aiosfs_orphan_del(h, inode));
 	d_instantiate(dentry, inode);
 	return aiosfs_stop(h, err);
 }
@@ -390,8 +389,7 @@ static int aiosfs_unlink(struct inode *dir, struct dentry *dentry)
 	err = aiosfs_delete_entry(h, dir, &dentry->d_name, inode);
 	if (err)
 		return aiosfs_stop(h, err);
-	aios_inode_set_cmtime_current(dir);
-	err = aiosfs_mark_inode_dirty(h, dir);
+	err = aiosfs_dir_changed(h, dir);
 	err = aiosfs_first(err, aiosfs_drop_link(h, inode));
 	return aiosfs_stop(h, err);
 }
@@ -412,8 +410,7 @@ static int aiosfs_rmdir(struct inode *dir, struct dentry *dentry)
 		return aiosfs_stop(h, err);
 	err = aiosfs_drop_link(h, inode);
 	aiosfs_dec_dir_count(dir);
-	aios_inode_set_cmtime_current(dir);
-	err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, dir));
+	err = aiosfs_first(err, aiosfs_dir_changed(h, dir));
 	return aiosfs_stop(h, err);
 }
 
@@ -452,12 +449,9 @@ static int aiosfs_move(struct inode *old_dir, struct dentry *old_dentry, struct 
 		err = aiosfs_first(err, aiosfs_drop_link(h, target));
 	aios_inode_set_ctime_current(inode);
 	err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, inode));
-	aios_inode_set_cmtime_current(old_dir);
-	err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, old_dir));
-	if (new_dir != old_dir) {
-		aios_inode_set_cmtime_current(new_dir);
-		err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, new_dir));
-	}
+	err = aiosfs_first(err, aiosfs_dir_changed(h, old_dir));
+	if (new_dir != old_dir)
+		err = aiosfs_first(err, aiosfs_dir_changed(h, new_dir));
 	return aiosfs_stop(h, err);
 }
 
@@ -495,12 +489,9 @@ static int aiosfs_exchange(struct inode *old_dir, struct dentry *old_dentry,
 	err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, a));
 	aios_inode_set_ctime_current(b);
 	err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, b));
-	aios_inode_set_cmtime_current(old_dir);
-	err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, old_dir));
-	if (new_dir != old_dir) {
-		aios_inode_set_cmtime_current(new_dir);
-		err = aiosfs_first(err, aiosfs_mark_inode_dirty(h, new_dir));
-	}
+	err = aiosfs_first(err, aiosfs_dir_changed(h, old_dir));
+	if (new_dir != old_dir)
+		err = aiosfs_first(err, aiosfs_dir_changed(h, new_dir));
 	return aiosfs_stop(h, err);
 }
 
