@@ -269,6 +269,18 @@ int aiosfs_make_empty(struct aiosfs_handle *h, struct inode *dir, struct inode *
 int aiosfs_set_dotdot(struct aiosfs_handle *h, struct inode *dir, struct inode *parent);
 bool aiosfs_empty_dir(struct inode *dir);
 
+/* Where an entry was found: its block (the caller releases it) and offset. */
+struct aiosfs_dirent_loc {
+	struct buffer_head *bh;
+	unsigned int off;
+};
+
+/*
+ * The inode number name points to, 0 if it is not there, or an error.
+ * With loc, a found entry's block stays referenced in loc->bh.
+ */
+long aiosfs_find_entry(struct inode *dir, const struct qstr *name, struct aiosfs_dirent_loc *loc);
+
 /* super.c */
 __printf(3, 4) void __aiosfs_error(struct super_block *sb, const char *func,
 				   const char *fmt, ...);
@@ -398,9 +410,15 @@ extern const struct file_operations aiosfs_dir_operations;
 struct buffer_head *aiosfs_dir_bread(struct inode *dir, u32 lblk);
 bool aiosfs_dirent_ok(struct inode *dir, const void *block, unsigned int offset);
 bool aiosfs_is_dx_block(struct inode *dir, u32 lblk, const void *block);
+/* Has the directory an htree index that must be kept? */
+bool aiosfs_dir_indexed(struct inode *dir);
 
 /* namei.c */
 extern const struct inode_operations aiosfs_dir_inode_operations;
+/* Links beyond which a directory counts as "many" (1, with dir_nlink). */
+#define AIOSFS_LINK_MAX		65000
+/* The on-disk orphan list: the superblock and up to two inodes. */
+#define AIOSFS_CREDITS_ORPHAN	(1 + 2 * AIOSFS_CREDITS_INODE)
 
 /* hash.c */
 int aiosfs_dirhash(unsigned int version, const u32 seed[4], const char *name,

@@ -963,9 +963,11 @@ int aiosfs_new_blocks(struct aiosfs_handle *h, struct inode *inode, u64 goal, u3
 		 */
 		if (!aiosfs_busy_newest_before(ba, aiosfs_handle_tid(h), &tid))
 			break;
+		/* Commits only an older transaction, never ours: no deadlock. */
 		err = aiosfs_journal_commit_tid(sb, tid);
-		if (err)
+		if (err < 0)
 			break;
+		err = 0;
 	}
 	if (err) {
 		aiosfs_free_blocks_add(sb, want);

@@ -11,7 +11,7 @@
 #include <linux/fs_types.h>
 #include "aiosfs.h"
 
-static bool aiosfs_dir_indexed(struct inode *dir)
+bool aiosfs_dir_indexed(struct inode *dir)
 {
 	return (AIOSFS_I(dir)->i_flags & AIOSFS_INDEX_FL) &&
 	       (AIOSFS_SB(dir->i_sb)->s_compat & AIOSFS_FEATURE_COMPAT_DIR_INDEX);

@@ -130,21 +130,22 @@ static bool aiosfs_ext_can_merge(const struct aiosfs_ext *a, const struct aiosfs
 	       a->pblk + a->len == b->pblk && a->len + b->len <= aiosfs_ext_max_len(a->unwritten);
 }
 
-/*
- * i_blocks counts every block of the inode, data and tree, in 512-byte
- * units; balloc.c leaves it to the owner of the blocks.
- */
+/* balloc.c counts the blocks in i_blocks; the inode must be written. */
 static void aiosfs_ext_add_blocks(struct inode *inode, struct aiosfs_ext_path *path, u32 n)
 {
-	inode_add_bytes(inode, (loff_t)n << inode->i_blkbits);
 	path->dirty_inode = true;
 }
 
+/*
+ * Directory and symlink blocks went through the journal as metadata: old
+ * copies in the log must be revoked before the blocks can hold file data.
+ */
 static void aiosfs_ext_free(struct aiosfs_handle *h, struct inode *inode,
 			    struct aiosfs_ext_path *path, u64 pblk, u32 n, unsigned int flags)
 {
+	if (!S_ISREG(inode->i_mode))
+		flags |= AIOSFS_FREE_METADATA;
 	aiosfs_free_blocks(h, inode, pblk, n, flags);
-	inode_sub_bytes(inode, (loff_t)n << inode->i_blkbits);
 	path->dirty_inode = true;
 }
 

@@ -178,6 +178,28 @@ static inline void aios_wb_zero(struct page *page, loff_t pos, size_t len)
 #define aios_vmf_fs_error block_page_mkwrite_return
 #endif
 
+/* ctime := now; returns it. */
+static inline struct timespec64 aios_inode_set_ctime_current(struct inode *inode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	return inode_set_ctime_current(inode);
+#else
+	inode->i_ctime = current_time(inode);
+	return inode->i_ctime;
+#endif
+}
+
+/* ctime and mtime := now (a directory's entries changed). */
+static inline void aios_inode_set_cmtime_current(struct inode *inode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	inode_set_mtime_to_ts(inode, inode_set_ctime_current(inode));
+#else
+	inode->i_ctime = current_time(inode);
+	inode->i_mtime = inode->i_ctime;
+#endif
+}
+
 /* generic_file_splice_read() became filemap_splice_read() (6.5). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 #define aios_file_splice_read filemap_splice_read
