@@ -182,6 +182,13 @@ void aiosfs_free_blocks(struct aiosfs_handle *h, struct inode *inode, u64 pblk, 
 u64 aiosfs_inode_goal(struct inode *inode);
 /* The journal calls this once transaction tid is durable. */
 void aiosfs_release_busy(struct super_block *sb, u32 tid);
+/* Whether freed blocks wait for a commit to be usable again. */
+bool aiosfs_busy_pending(struct super_block *sb);
+/*
+ * After ENOSPC: whether to try again, having committed the transaction
+ * whose freed blocks are still busy (the caller holds no handle).
+ */
+bool aiosfs_retry_alloc(struct super_block *sb, int *retries);
 u64 aiosfs_count_free_blocks(struct super_block *sb);
 u64 aiosfs_count_free_inodes(struct super_block *sb);
 /* Writes exact free counts (from the descriptors) into sbi->s_es. */

@@ -930,6 +930,13 @@ static u32 aiosfs_claim(struct super_block *sb, u32 want, unsigned int flags)
 	return got;
 }
 
+bool aiosfs_busy_pending(struct super_block *sb)
+{
+	struct aiosfs_balloc *ba = AIOSFS_SB(sb)->s_balloc;
+
+	return ba && READ_ONCE(ba->busy_blocks);
+}
+
 int aiosfs_new_blocks(struct aiosfs_handle *h, struct inode *inode, u64 goal, u32 *count,
 		      u64 *pblk, unsigned int flags)
 {

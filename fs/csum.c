@@ -52,8 +52,9 @@ static u32 aiosfs_crc_skip(u32 crc, const void *buf, size_t len, size_t csum_off
 
 void aiosfs_sb_csum_set(struct aiosfs_super_block *es)
 {
-	es->s_checksum = cpu_to_le32(aiosfs_crc(~0U, es,
-					       offsetof(struct aiosfs_super_block, s_checksum)));
+	size_t off = offsetof(struct aiosfs_super_block, s_checksum);
+
+	es->s_checksum = cpu_to_le32(aiosfs_crc(~0U, es, off));
 }
 
 static u16 aiosfs_gd_csum(struct super_block *sb, u32 group, const struct aiosfs_group_desc *gd)

@@ -21,7 +21,7 @@ static int aiosfs_alloc_range(struct inode *inode, loff_t off, loff_t len, bool 
 	u64 lblk = off >> bits, last = (off + len - 1) >> bits;
 	struct aiosfs_handle *h;
 	struct aiosfs_map map;
-	int err = 0, err2;
+	int err = 0, err2, retries = 0;
 
 	while (lblk <= last) {
 		h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_FALLOC);
@@ -46,6 +46,8 @@ static int aiosfs_alloc_range(struct inode *inode, loff_t off, loff_t len, bool 
 		}
 		err2 = aiosfs_journal_stop(h);
 		err = err ?: err2;
+		if (err == -ENOSPC && aiosfs_retry_alloc(inode->i_sb, &retries))
+			continue;
 		if (err)
 			break;
 		if (fatal_signal_pending(current))

@@ -99,13 +99,22 @@ static bool aiosfs_needs_alloc(struct inode *inode, u64 lblk)
 	return !map.m_pblk || map.m_unwritten;
 }
 
+bool aiosfs_retry_alloc(struct super_block *sb, int *retries)
+{
+	if (++*retries > 3 || !aiosfs_busy_pending(sb))
+		return false;
+	return aiosfs_journal_force_commit(sb) == 0;
+}
+
 static int aiosfs_write_begin(struct file *file, struct address_space *mapping, loff_t pos,
 			      unsigned int len, aios_wb_page_t **pagep, void **fsdata)
 {
 	struct inode *inode = mapping->host;
-	struct aiosfs_handle *h = NULL;
-	int err;
+	struct aiosfs_handle *h;
+	int err, retries = 0;
 
+retry:
+	h = NULL;
 	/* Before the page lock: a handle may wait for a commit. */
 	if (aiosfs_needs_alloc(inode, pos >> inode->i_blkbits)) {
 		h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_WRITE);
@@ -115,6 +124,8 @@ static int aiosfs_write_begin(struct file *file, struct address_space *mapping, 
 	err = block_write_begin(mapping, pos, len, pagep, aiosfs_get_block);
 	if (err && h)
 		aiosfs_journal_stop(h);
+	if (err == -ENOSPC && h && aiosfs_retry_alloc(inode->i_sb, &retries))
+		goto retry;
 	*fsdata = err ? NULL : h;
 	return err;
 }
@@ -202,12 +213,14 @@ const struct address_space_operations aiosfs_aops = {
 vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf)
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
-	struct aiosfs_handle *h = NULL;
-	int err;
+	struct aiosfs_handle *h;
+	int err, retries = 0;
 
 	sb_start_pagefault(inode->i_sb);
 	file_update_time(vmf->vma->vm_file);
 	filemap_invalidate_lock_shared(inode->i_mapping);
+retry:
+	h = NULL;
 	if (aiosfs_needs_alloc(inode, (u64)vmf->pgoff << (PAGE_SHIFT - inode->i_blkbits))) {
 		h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_WRITE);
 		if (IS_ERR(h)) {
@@ -221,6 +234,8 @@ vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf)
 
 		if (!err)
 			err = err2;
+		if (err == -ENOSPC && aiosfs_retry_alloc(inode->i_sb, &retries))
+			goto retry;
 	}
 out:
 	filemap_invalidate_unlock_shared(inode->i_mapping);

@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 #include <linux/workqueue.h>
+#include <linux/wait_bit.h>
 #include <linux/writeback.h>
 #include "aiosfs.h"
 
@@ -69,6 +70,7 @@ struct aiosfs_journal {
 	struct mutex j_commit_mutex;	/* one commit or checkpoint at a time */
 	struct aiosfs_txn *j_running;
 	u32 j_commit_done;		/* the newest durable transaction */
+	atomic_t j_freeing;		/* committed transactions not yet freed */
 	bool j_aborted;
 	struct aiosfs_jext *j_ext;
 	u32 j_nr_ext;
@@ -642,6 +644,7 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 		return err;
 	}
 	*done = t;
+	atomic_inc(&j->j_freeing);
 	aiosfs_write_ordered(t);
 	need = aiosfs_txn_blocks(j, t, nr);
 	if (WARN_ON_ONCE(need > j->j_maxlen - j->j_first)) {
@@ -677,6 +680,16 @@ fail:
 	return err;
 }
 
+/* Freeing drops the ordered inodes' references: deleted files go then. */
+static void aiosfs_txn_done(struct aiosfs_journal *j, struct aiosfs_txn *done)
+{
+	if (!done)
+		return;
+	aiosfs_txn_free(done);
+	if (atomic_dec_and_test(&j->j_freeing))
+		wake_up_var(&j->j_freeing);
+}
+
 /* Commits transaction tid unless it is durable already; see commit_tid. */
 static int aiosfs_commit(struct aiosfs_journal *j, u32 tid, bool any)
 {
@@ -689,8 +702,7 @@ static int aiosfs_commit(struct aiosfs_journal *j, u32 tid, bool any)
 	else if (!aiosfs_tid_geq(j->j_commit_done, tid))
 		ret = -EIO;	/* an aborted commit left it behind */
 	mutex_unlock(&j->j_commit_mutex);
-	if (done)
-		aiosfs_txn_free(done);
+	aiosfs_txn_done(j, done);
 	return ret;
 }
 
@@ -717,6 +729,11 @@ int aiosfs_journal_force_commit(struct super_block *sb)
 	if (!j)
 		return 0;
 	ret = aiosfs_commit(j, 0, true);
+	/*
+	 * Files deleted before a sync are freed when the transactions that
+	 * wrote their data are freed, maybe by another committer: wait.
+	 */
+	wait_var_event(&j->j_freeing, !atomic_read(&j->j_freeing));
 	return ret < 0 ? ret : 0;
 }
 
@@ -1197,8 +1214,7 @@ void aiosfs_journal_destroy(struct super_block *sb)
 			err = aiosfs_jsb_write(j, 0, j->j_running->tid);
 	}
 	mutex_unlock(&j->j_commit_mutex);
-	if (done)
-		aiosfs_txn_free(done);
+	aiosfs_txn_done(j, done);
 	if (!err)
 		sbi->s_es->s_feature_incompat &= cpu_to_le32(~AIOSFS_FEATURE_INCOMPAT_RECOVER);
 	else

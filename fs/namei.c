@@ -519,5 +519,6 @@ const struct inode_operations aiosfs_dir_inode_operations = {
 	.rename		= aiosfs_rename,
 	.tmpfile	= aiosfs_tmpfile,
 	.getattr	= aiosfs_getattr,
+	.setattr	= aiosfs_setattr,
 	.listxattr	= aiosfs_listxattr,
 };

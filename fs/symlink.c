@@ -52,11 +52,13 @@ static const char *aiosfs_get_link(struct dentry *dentry, struct inode *inode,
 const struct inode_operations aiosfs_fast_symlink_inode_operations = {
 	.get_link	= simple_get_link,
 	.getattr	= aiosfs_getattr,
+	.setattr	= aiosfs_setattr,
 	.listxattr	= aiosfs_listxattr,
 };
 
 const struct inode_operations aiosfs_symlink_inode_operations = {
 	.get_link	= aiosfs_get_link,
 	.getattr	= aiosfs_getattr,
+	.setattr	= aiosfs_setattr,
 	.listxattr	= aiosfs_listxattr,
 };

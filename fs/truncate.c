@@ -333,7 +333,8 @@ int aiosfs_orphan_recover(struct super_block *sb)
 		inode = aiosfs_iget_orphan(sb, ino);
 		if (IS_ERR(inode)) {
 			err = PTR_ERR(inode);
-			aiosfs_error(sb, "bad inode %u on the orphan list: %d; run e2fsck", ino, err);
+			aiosfs_error(sb, "bad inode %u on the orphan list: %d; run e2fsck", ino,
+				     err);
 			break;
 		}
 		ei = AIOSFS_I(inode);
