@@ -33,8 +33,8 @@ static inline int fsrw_sh(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	snprintf(full, sizeof(full), ". '%s/tests/lib/common.sh' && . '%s/tests/fsrw/helpers' && %s",
-		 root, root, cmd);
+	snprintf(full, sizeof(full),
+		 ". '%s/tests/lib/common.sh' && . '%s/tests/fsrw/helpers' && %s", root, root, cmd);
 	fflush(stdout);
 	fflush(stderr);
 	st = system(full);
@@ -65,16 +65,18 @@ static inline int fsrw_drop_caches(void)
 }
 
 /* The byte at offset @off of a file written with @seed. */
-static inline uint8_t pat(unsigned int seed, uint64_t off)
+static inline unsigned char pat(unsigned int seed, unsigned long long off)
 {
-	uint64_t x = (off + 1) * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)seed << 32 | seed);
+	unsigned long long s = (unsigned long long)seed << 32 | seed;
+	unsigned long long x = (off + 1) * 0x9E3779B97F4A7C15ULL ^ s;
 
 	x ^= x >> 29;
 	x *= 0xBF58476D1CE4E5B9ULL;
-	return (uint8_t)(x >> 56);
+	return (unsigned char)(x >> 56);
 }
 
-static inline void pat_fill(uint8_t *buf, unsigned int seed, uint64_t off, size_t len)
+static inline void pat_fill(unsigned char *buf, unsigned int seed, unsigned long long off,
+			    size_t len)
 {
 	size_t i;
 
@@ -86,7 +88,8 @@ static inline void pat_fill(uint8_t *buf, unsigned int seed, uint64_t off, size_
  * The first offset in [off, off + len) where @buf is not the pattern of
  * @seed (or zero if @seed is 0), or -1 if it all matches.
  */
-static inline int64_t pat_diff(const uint8_t *buf, unsigned int seed, uint64_t off, size_t len)
+static inline long long pat_diff(const unsigned char *buf, unsigned int seed,
+				 unsigned long long off, size_t len)
 {
 	size_t i;
 
@@ -96,20 +99,20 @@ static inline int64_t pat_diff(const uint8_t *buf, unsigned int seed, uint64_t o
 	return -1;
 }
 
-/* pwrite of the pattern; 0 or an errno. */
-static inline int pat_write(int fd, unsigned int seed, uint64_t off, size_t len)
+/* pwrite of the pattern; 0 or a negative errno. */
+static inline int pat_write(int fd, unsigned int seed, unsigned long long off, size_t len)
 {
-	uint8_t *buf = malloc(len ? len : 1);
+	unsigned char *buf = malloc(len ? len : 1);
 	ssize_t n;
 
 	if (!buf)
-		return ENOMEM;
+		return -ENOMEM;
 	pat_fill(buf, seed, off, len);
 	n = pwrite(fd, buf, len, off);
 	free(buf);
 	if (n < 0)
-		return errno;
-	return n == (ssize_t)len ? 0 : EIO;
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EIO;
 }
 
 /*
@@ -117,10 +120,10 @@ static inline int pat_write(int fd, unsigned int seed, uint64_t off, size_t len)
  * zeroes): -1 if it matches, the first bad offset, or -2 on a short read
  * (with the reason in errno).
  */
-static inline int64_t pat_check(int fd, unsigned int seed, uint64_t off, size_t len)
+static inline long long pat_check(int fd, unsigned int seed, unsigned long long off, size_t len)
 {
-	uint8_t *buf = malloc(len ? len : 1);
-	int64_t bad;
+	unsigned char *buf = malloc(len ? len : 1);
+	long long bad;
 	ssize_t n;
 
 	if (!buf)

@@ -47,49 +47,51 @@ struct logent {
 struct fsx {
 	const char *path;
 	int fd, dfd;		/* buffered and O_DIRECT descriptors */
-	uint64_t seed, rng;
-	uint64_t maxlen, size, nops, opno;
+	unsigned long long seed, rng;
+	unsigned long long maxlen, size, nops, opno;
 	int no_direct;
-	uint8_t *good;		/* what the file must hold */
-	uint8_t *buf;		/* page-aligned scratch */
+	unsigned char *good;		/* what the file must hold */
+	unsigned char *buf;		/* page-aligned scratch */
 	struct logent *log;
 	int trouble;
 	char why[256];
 };
 
-static uint64_t rnd(struct fsx *f)
+static unsigned long long rnd(struct fsx *f)
 {
 	/* splitmix64 */
-	uint64_t z = (f->rng += 0x9E3779B97F4A7C15ULL);
+	unsigned long long z = (f->rng += 0x9E3779B97F4A7C15ULL);
 
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
 	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
 	return z ^ (z >> 31);
 }
 
-static uint64_t below(struct fsx *f, uint64_t n)
+static unsigned long long below(struct fsx *f, unsigned long long n)
 {
 	return n ? rnd(f) % n : 0;
 }
 
-/* Lengths: mostly small, sometimes up to 256 KiB; offsets often block-aligned. */
-static uint64_t rnd_len(struct fsx *f)
+/* Lengths: mostly small, sometimes up to 128 KiB; offsets often block-aligned. */
+static unsigned long long rnd_len(struct fsx *f)
 {
-	switch (below(f, 8)) {
+	switch (below(f, 16)) {
 	case 0:
-		return 1 + below(f, 16);
 	case 1:
-		return 4096;
+		return 1 + below(f, 16);
 	case 2:
-		return 1 + below(f, 256 * 1024);
+	case 3:
+		return 4096;
+	case 4:
+		return 1 + below(f, 128 * 1024);
 	default:
 		return 1 + below(f, 16384);
 	}
 }
 
-static uint64_t rnd_off(struct fsx *f, uint64_t limit)
+static unsigned long long rnd_off(struct fsx *f, unsigned long long limit)
 {
-	uint64_t off = below(f, limit);
+	unsigned long long off = below(f, limit);
 
 	if (below(f, 3) == 0)
 		off &= ~4095ULL;
@@ -106,9 +108,9 @@ static void fsx_fail(struct fsx *f, const char *fmt, ...)
 	f->trouble = 1;
 }
 
-static void dump_log(struct fsx *f, uint64_t bad)
+static void dump_log(struct fsx *f, unsigned long long bad)
 {
-	uint64_t i, first = f->opno > 60 ? f->opno - 60 : 0;
+	unsigned long long i, first = f->opno > 60 ? f->opno - 60 : 0;
 	int shown = 0;
 
 	printf("# fsx: seed %llu, failed at operation %llu: %s\n", (unsigned long long)f->seed,
@@ -141,9 +143,10 @@ static void dump_log(struct fsx *f, uint64_t bad)
 }
 
 /* Compares what was read at [off, off + len) with the model. */
-static int check(struct fsx *f, const uint8_t *got, uint64_t off, uint64_t len, const char *how)
+static int check(struct fsx *f, const unsigned char *got, unsigned long long off,
+		 unsigned long long len, const char *how)
 {
-	uint64_t i, j;
+	unsigned long long i, j;
 
 	if (!memcmp(got, f->good + off, len))
 		return 0;
@@ -154,7 +157,7 @@ static int check(struct fsx *f, const uint8_t *got, uint64_t off, uint64_t len, 
 	printf("# %-8s %-47s   %s\n", "offset", "read", "expected");
 	for (j = i & ~15ULL; j < len && j < (i & ~15ULL) + 64; j += 16) {
 		char a[64] = "", b[64] = "";
-		uint64_t k;
+		unsigned long long k;
 
 		for (k = j; k < j + 16 && k < len; k++) {
 			sprintf(a + strlen(a), "%02x ", got[k]);
@@ -166,14 +169,14 @@ static int check(struct fsx *f, const uint8_t *got, uint64_t off, uint64_t len, 
 	return -1;
 }
 
-static int do_read(struct fsx *f, uint64_t off, uint64_t len)
+static int do_read(struct fsx *f, unsigned long long off, unsigned long long len)
 {
 	ssize_t n;
 
 	if (off >= f->size) {
 		n = pread(f->fd, f->buf, 1, f->size);
 		if (n != 0)
-			fsx_fail(f, "read at EOF %#llx returned %zd", (unsigned long long)f->size, n);
+			fsx_fail(f, "read at EOF %#llx returned %zd", f->size, n);
 		return n ? -1 : 0;
 	}
 	if (len > f->size - off)
@@ -187,9 +190,9 @@ static int do_read(struct fsx *f, uint64_t off, uint64_t len)
 	return check(f, f->buf, off, len, "read");
 }
 
-static void fill_random(struct fsx *f, uint8_t *p, uint64_t len)
+static void fill_random(struct fsx *f, unsigned char *p, unsigned long long len)
 {
-	uint64_t i, w = 0;
+	unsigned long long i, w = 0;
 
 	for (i = 0; i < len; i++) {
 		if (!(i & 7))
@@ -198,7 +201,7 @@ static void fill_random(struct fsx *f, uint8_t *p, uint64_t len)
 	}
 }
 
-static int do_write(struct fsx *f, uint64_t off, uint64_t len)
+static int do_write(struct fsx *f, unsigned long long off, unsigned long long len)
 {
 	ssize_t n;
 
@@ -215,10 +218,10 @@ static int do_write(struct fsx *f, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int do_mapread(struct fsx *f, uint64_t off, uint64_t len)
+static int do_mapread(struct fsx *f, unsigned long long off, unsigned long long len)
 {
-	uint64_t pg = off & ~4095ULL;
-	uint8_t *m;
+	unsigned long long pg = off & ~4095ULL;
+	unsigned char *m;
 	int r;
 
 	if (off >= f->size)
@@ -235,10 +238,10 @@ static int do_mapread(struct fsx *f, uint64_t off, uint64_t len)
 	return r;
 }
 
-static int do_mapwrite(struct fsx *f, uint64_t off, uint64_t len)
+static int do_mapwrite(struct fsx *f, unsigned long long off, unsigned long long len)
 {
-	uint64_t pg = off & ~4095ULL;
-	uint8_t *m;
+	unsigned long long pg = off & ~4095ULL;
+	unsigned char *m;
 
 	/* A store past EOF faults: extend first, as fsx does. */
 	if (off + len > f->size) {
@@ -264,7 +267,7 @@ static int do_mapwrite(struct fsx *f, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int do_truncate(struct fsx *f, uint64_t size)
+static int do_truncate(struct fsx *f, unsigned long long size)
 {
 	if (ftruncate(f->fd, size)) {
 		fsx_fail(f, "ftruncate %#llx: %s", (unsigned long long)size, strerror(errno));
@@ -276,11 +279,12 @@ static int do_truncate(struct fsx *f, uint64_t size)
 	return 0;
 }
 
-static int do_falloc(struct fsx *f, enum op op, uint64_t off, uint64_t len)
+static int do_falloc(struct fsx *f, enum op which, unsigned long long off,
+		     unsigned long long len)
 {
 	int mode = 0;
 
-	switch (op) {
+	switch (which) {
 	case OP_FALLOC_KEEP:
 		mode = FALLOC_FL_KEEP_SIZE;
 		break;
@@ -297,21 +301,21 @@ static int do_falloc(struct fsx *f, enum op op, uint64_t off, uint64_t len)
 		break;
 	}
 	if (fallocate(f->fd, mode, off, len)) {
-		fsx_fail(f, "fallocate(%s) %#llx+%#llx: %s", op_names[op], (unsigned long long)off,
-			 (unsigned long long)len, strerror(errno));
+		fsx_fail(f, "fallocate(%s) %#llx+%#llx: %s", op_names[which], off, len,
+			 strerror(errno));
 		return -1;
 	}
-	if ((op == OP_PUNCH || op == OP_ZERO || op == OP_ZERO_KEEP) && off < f->size)
+	if ((which == OP_PUNCH || which == OP_ZERO || which == OP_ZERO_KEEP) && off < f->size)
 		memset(f->good + off, 0, (off + len < f->size ? off + len : f->size) - off);
-	if ((op == OP_FALLOC || op == OP_ZERO) && off + len > f->size)
+	if ((which == OP_FALLOC || which == OP_ZERO) && off + len > f->size)
 		f->size = off + len;
 	return 0;
 }
 
 /* O_DIRECT: block-aligned, and never past the model's buffer. */
-static int do_dread(struct fsx *f, uint64_t off, uint64_t len)
+static int do_dread(struct fsx *f, unsigned long long off, unsigned long long len)
 {
-	uint64_t want;
+	unsigned long long want;
 	ssize_t n;
 
 	off &= ~4095ULL;
@@ -329,7 +333,7 @@ static int do_dread(struct fsx *f, uint64_t off, uint64_t len)
 	return check(f, f->buf, off, want, "dread");
 }
 
-static int do_dwrite(struct fsx *f, uint64_t off, uint64_t len)
+static int do_dwrite(struct fsx *f, unsigned long long off, unsigned long long len)
 {
 	ssize_t n;
 
@@ -376,7 +380,8 @@ static void fsx_close(struct fsx *f)
 		close(f->fd);
 	if (f->dfd >= 0)
 		close(f->dfd);
-	f->fd = f->dfd = -1;
+	f->fd = -1;
+	f->dfd = -1;
 }
 
 static int do_reopen(struct fsx *f)
@@ -416,7 +421,7 @@ static enum op pick(struct fsx *f)
 static int fsx_step(struct fsx *f)
 {
 	enum op op = pick(f);
-	uint64_t off, len;
+	unsigned long long off, len;
 	struct logent *l = &f->log[f->opno];
 
 	len = rnd_len(f);
@@ -478,7 +483,7 @@ static int fsx_check_all(struct fsx *f)
 		fsx_fail(f, "fstat: %s", strerror(errno));
 		return -1;
 	}
-	if ((uint64_t)st.st_size != f->size) {
+	if ((unsigned long long)st.st_size != f->size) {
 		fsx_fail(f, "size %lld, expected %llu", (long long)st.st_size,
 			 (unsigned long long)f->size);
 		dump_log(f, f->size);
@@ -487,16 +492,19 @@ static int fsx_check_all(struct fsx *f)
 	return do_read(f, 0, f->size);
 }
 
-static int fsx_init(struct fsx *f, const char *path, uint64_t seed, uint64_t nops,
-		    uint64_t maxlen, int no_direct)
+static int fsx_init(struct fsx *f, const char *path, unsigned long long seed,
+		    unsigned long long nops,
+		    unsigned long long maxlen, int no_direct)
 {
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	f->seed = f->rng = seed;
+	f->seed = seed;
+	f->rng = seed;
 	f->nops = nops;
 	f->maxlen = maxlen;
 	f->no_direct = no_direct;
-	f->fd = f->dfd = -1;
+	f->fd = -1;
+	f->dfd = -1;
 	f->good = calloc(1, maxlen);
 	f->log = calloc(nops + 2, sizeof(*f->log));
 	if (!f->good || !f->log || posix_memalign((void **)&f->buf, 4096, maxlen + 4096))
@@ -523,6 +531,8 @@ static int fsx_run(struct fsx *f)
 	       (unsigned long long)f->seed, (unsigned long long)f->nops,
 	       (unsigned long long)f->maxlen, f->no_direct ? ", no O_DIRECT" : "");
 	for (f->opno = 0; f->opno < f->nops; f->opno++) {
+		if (f->opno && !(f->opno % 20000))
+			printf("# fsx: %llu operations, %ld s\n", f->opno, (long)(time(NULL) - t0));
 		if (fsx_step(f)) {
 			if (f->trouble && !strstr(f->why, " at 0x"))
 				dump_log(f, f->log[f->opno].off);
@@ -570,7 +580,7 @@ static int run_and_remount(struct fsx *f)
 	return 0;
 }
 
-static uint64_t env_u64(const char *name, uint64_t def)
+static unsigned long long env_u64(const char *name, unsigned long long def)
 {
 	const char *v = getenv(name);
 
@@ -581,16 +591,18 @@ static uint64_t env_u64(const char *name, uint64_t def)
 TEST_F_TIMEOUT(fsx, fixed_seed, 400)
 {
 	ASSERT_EQ(0, fsx_init(&self->f, self->path, env_u64("FSX_SEED", 1),
-			      env_u64("FSX_OPS", 100000), 4 << 20, 0));
+			      env_u64("FSX_OPS", 100000), 2 << 20, 0));
 	ASSERT_EQ(0, run_and_remount(&self->f)) TH_LOG("fsx: %s", self->f.why);
 }
 
 /* A new seed each run (printed above, to reproduce a failure). */
 TEST_F_TIMEOUT(fsx, random_seed, 400)
 {
-	uint64_t seed = env_u64("FSX_SEED2", (uint64_t)time(NULL) * 1000003 + getpid());
+	unsigned long long seed = (unsigned long long)time(NULL) * 1000003 + getpid();
 
-	ASSERT_EQ(0, fsx_init(&self->f, self->path, seed, env_u64("FSX_OPS2", 30000),
+	seed = env_u64("FSX_SEED2", seed);
+
+	ASSERT_EQ(0, fsx_init(&self->f, self->path, seed, env_u64("FSX_OPS2", 20000),
 			      1 << 20, 0));
 	ASSERT_EQ(0, run_and_remount(&self->f)) TH_LOG("fsx: %s", self->f.why);
 }
@@ -602,7 +614,7 @@ TEST_F_TIMEOUT(fsx, verify, 600)
 
 static int tool_main(int argc, char **argv)
 {
-	uint64_t seed = time(NULL), nops = 100000, maxlen = 4 << 20;
+	unsigned long long seed = time(NULL), nops = 100000, maxlen = 4 << 20;
 	int no_direct = 0, c, r;
 	struct fsx f;
 
@@ -628,7 +640,8 @@ static int tool_main(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: %s run [-S seed] [-N ops] [-l maxlen] [-d] FILE\n", argv[0]);
+		fprintf(stderr, "usage: %s run [-S seed] [-N ops] [-l maxlen] [-d] FILE\n",
+			argv[0]);
 		return 2;
 	}
 	if (fsx_init(&f, argv[optind], seed, nops, maxlen, no_direct)) {

@@ -29,7 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,40 +40,40 @@
 
 #define LW_MAGIC	0x6a736677736872ULL
 #define LW_VERSION	1ULL
-#define LW_FLUSH	(1 << 0)
-#define LW_FUA		(1 << 1)
-#define LW_DISCARD	(1 << 2)
-#define LW_MARK		(1 << 3)
-#define LW_METADATA	(1 << 4)
+#define LW_FLUSH	0x01
+#define LW_FUA		0x02
+#define LW_DISCARD	0x04
+#define LW_MARK		0x08
+#define LW_METADATA	0x10
 #define LW_KNOWN	0x1f
 #define LW_HDR		32	/* the entry header's size, before a mark's name */
 
 struct lw_entry {
-	uint64_t index, sector, nr_sectors, flags, data_len;
-	uint64_t pos;		/* where its data starts in the log */
+	unsigned long long index, sector, nr_sectors, flags, data_len;
+	unsigned long long pos;		/* where its data starts in the log */
 	char mark[512];
 };
 
 struct lw_log {
 	int fd;
-	uint64_t nr_entries, size;
-	uint32_t sectorsize;
-	uint64_t next;		/* the log offset of the next entry */
-	uint64_t index;
-	uint8_t *sector;
+	unsigned long long nr_entries, size;
+	unsigned int sectorsize;
+	unsigned long long next;		/* the log offset of the next entry */
+	unsigned long long index;
+	unsigned char *sector;
 };
 
-static uint64_t le64_at(const uint8_t *p)
+static unsigned long long le64_at(const unsigned char *p)
 {
-	uint64_t v;
+	unsigned long long v;
 
 	memcpy(&v, p, 8);
 	return le64toh(v);
 }
 
-static uint32_t le32_at(const uint8_t *p)
+static unsigned int le32_at(const unsigned char *p)
 {
-	uint32_t v;
+	unsigned int v;
 
 	memcpy(&v, p, 4);
 	return le32toh(v);
@@ -81,7 +81,7 @@ static uint32_t le32_at(const uint8_t *p)
 
 static int lw_open(struct lw_log *l, const char *path, char *err, size_t errlen)
 {
-	uint8_t sb[512];
+	unsigned char sb[512];
 	struct stat st;
 
 	memset(l, 0, sizeof(*l));
@@ -99,8 +99,8 @@ static int lw_open(struct lw_log *l, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (le64_at(sb) != LW_MAGIC || le64_at(sb + 8) != LW_VERSION) {
-		snprintf(err, errlen, "%s: not a log-writes log (magic %#" PRIx64 ", version %"
-			 PRIu64 ")", path, le64_at(sb), le64_at(sb + 8));
+		snprintf(err, errlen, "%s: not a log-writes log (magic %#llx, version %llu)",
+			 path, le64_at(sb), le64_at(sb + 8));
 		return -1;
 	}
 	l->nr_entries = le64_at(sb + 16);
@@ -130,17 +130,17 @@ static void lw_close(struct lw_log *l)
 /* The next entry; 1 if there is one, 0 at the end, -1 if the log is bad. */
 static int lw_next(struct lw_log *l, struct lw_entry *e, char *err, size_t errlen)
 {
-	uint64_t len;
+	unsigned long long len;
 
 	if (l->index >= l->nr_entries)
 		return 0;
 	if (l->size && l->next + l->sectorsize > l->size) {
-		snprintf(err, errlen, "entry %" PRIu64 " at %" PRIu64 " is past the log's end",
+		snprintf(err, errlen, "entry %llu at %llu is past the log's end",
 			 l->index, l->next);
 		return -1;
 	}
 	if (pread(l->fd, l->sector, l->sectorsize, l->next) != (ssize_t)l->sectorsize) {
-		snprintf(err, errlen, "entry %" PRIu64 ": cannot read its header", l->index);
+		snprintf(err, errlen, "entry %llu: cannot read its header", l->index);
 		return -1;
 	}
 	memset(e, 0, sizeof(*e));
@@ -150,14 +150,14 @@ static int lw_next(struct lw_log *l, struct lw_entry *e, char *err, size_t errle
 	e->flags = le64_at(l->sector + 16);
 	e->data_len = le64_at(l->sector + 24);
 	e->pos = l->next + l->sectorsize;
-	if (e->flags & ~(uint64_t)LW_KNOWN) {
-		snprintf(err, errlen, "entry %" PRIu64 ": unknown flags %#" PRIx64, e->index,
+	if (e->flags & ~(unsigned long long)LW_KNOWN) {
+		snprintf(err, errlen, "entry %llu: unknown flags %#llx", e->index,
 			 e->flags);
 		return -1;
 	}
 	if (e->flags & LW_MARK) {
 		if (e->data_len > l->sectorsize - LW_HDR || e->data_len >= sizeof(e->mark)) {
-			snprintf(err, errlen, "entry %" PRIu64 ": a mark of %" PRIu64 " bytes",
+			snprintf(err, errlen, "entry %llu: a mark of %llu bytes",
 				 e->index, e->data_len);
 			return -1;
 		}
@@ -167,7 +167,7 @@ static int lw_next(struct lw_log *l, struct lw_entry *e, char *err, size_t errle
 	len = e->flags & LW_DISCARD ? 0 : e->nr_sectors * l->sectorsize;
 	if (e->nr_sectors > (1ULL << 40) / l->sectorsize ||
 	    (l->size && e->pos + len > l->size)) {
-		snprintf(err, errlen, "entry %" PRIu64 ": %" PRIu64 " sectors run past the log",
+		snprintf(err, errlen, "entry %llu: %llu sectors run past the log",
 			 e->index, e->nr_sectors);
 		return -1;
 	}
@@ -176,7 +176,7 @@ static int lw_next(struct lw_log *l, struct lw_entry *e, char *err, size_t errle
 	return 1;
 }
 
-static void lw_flags(uint64_t flags, char *out)
+static void lw_flags(unsigned long long flags, char *out)
 {
 	char *p = out;
 
@@ -206,10 +206,10 @@ static int lw_list(const char *log, FILE *out, char *err, size_t errlen)
 		lw_close(&l);
 		return -1;
 	}
-	fprintf(out, "# %" PRIu64 " entries, sector size %u\n", l.nr_entries, l.sectorsize);
+	fprintf(out, "# %llu entries, sector size %u\n", l.nr_entries, l.sectorsize);
 	while ((r = lw_next(&l, &e, err, errlen)) > 0) {
 		lw_flags(e.flags, fl);
-		fprintf(out, "%" PRIu64 " %s %" PRIu64 " %" PRIu64 "%s%s\n", e.index, fl, e.sector,
+		fprintf(out, "%llu %s %llu %llu%s%s\n", e.index, fl, e.sector,
 			e.nr_sectors, e.mark[0] ? " " : "", e.mark);
 	}
 	lw_close(&l);
@@ -217,10 +217,10 @@ static int lw_list(const char *log, FILE *out, char *err, size_t errlen)
 }
 
 /* Zeroes [off, off + len) of the target: a discard. */
-static int zero_range(int fd, int is_blk, uint64_t off, uint64_t len)
+static int zero_range(int fd, int is_blk, unsigned long long off, unsigned long long len)
 {
-	static uint8_t zero[1 << 16];
-	uint64_t range[2] = { off, len };
+	static unsigned char zero[1 << 16];
+	unsigned long long range[2] = { off, len };
 
 	if (is_blk && !ioctl(fd, BLKZEROOUT, range))
 		return 0;
@@ -237,12 +237,12 @@ static int zero_range(int fd, int is_blk, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int lw_replay(const char *log, const char *dev, uint64_t from, uint64_t to, char *err,
-		     size_t errlen)
+static int lw_replay(const char *log, const char *dev, unsigned long long from,
+		     unsigned long long to, char *err, size_t errlen)
 {
 	size_t bufsize = 1 << 20;
-	uint8_t *buf = malloc(bufsize);
-	uint64_t devsize = 0;
+	unsigned char *buf = malloc(bufsize);
+	unsigned long long devsize = 0;
 	struct lw_entry e;
 	struct lw_log l;
 	struct stat st;
@@ -260,19 +260,20 @@ static int lw_replay(const char *log, const char *dev, uint64_t from, uint64_t t
 	if (lw_open(&l, log, err, errlen))
 		goto out;
 	while (l.index < to && (more = lw_next(&l, &e, err, errlen)) > 0) {
-		uint64_t off = e.sector * l.sectorsize, len = e.nr_sectors * l.sectorsize, pos;
+		unsigned long long off = e.sector * l.sectorsize, pos;
+		unsigned long long len = e.nr_sectors * l.sectorsize;
 
 		if (e.index < from || (e.flags & LW_MARK) || !len)
 			continue;
 		if (off + len > devsize) {
-			snprintf(err, errlen, "entry %" PRIu64 " writes [%" PRIu64 ", +%" PRIu64
-				 ") past the end of %s (%" PRIu64 " bytes)", e.index, off, len,
-				 dev, devsize);
+			snprintf(err, errlen,
+				 "entry %llu writes [%llu, +%llu) past the end of %s (%llu bytes)",
+				 e.index, off, len, dev, devsize);
 			goto out;
 		}
 		if (e.flags & LW_DISCARD) {
 			if (zero_range(fd, is_blk, off, len)) {
-				snprintf(err, errlen, "entry %" PRIu64 ": zeroing: %s", e.index,
+				snprintf(err, errlen, "entry %llu: zeroing: %s", e.index,
 					 strerror(errno));
 				goto out;
 			}
@@ -282,12 +283,12 @@ static int lw_replay(const char *log, const char *dev, uint64_t from, uint64_t t
 			size_t n = len - pos < bufsize ? len - pos : bufsize;
 
 			if (pread(l.fd, buf, n, e.pos + pos) != (ssize_t)n) {
-				snprintf(err, errlen, "entry %" PRIu64 ": short read of the log",
+				snprintf(err, errlen, "entry %llu: short read of the log",
 					 e.index);
 				goto out;
 			}
 			if (pwrite(fd, buf, n, off + pos) != (ssize_t)n) {
-				snprintf(err, errlen, "entry %" PRIu64 ": writing %s: %s", e.index,
+				snprintf(err, errlen, "entry %llu: writing %s: %s", e.index,
 					 dev, strerror(errno));
 				goto out;
 			}
@@ -295,8 +296,8 @@ static int lw_replay(const char *log, const char *dev, uint64_t from, uint64_t t
 	}
 	if (more < 0)
 		goto out;
-	if (to != UINT64_MAX && l.index < to) {
-		snprintf(err, errlen, "the log has %" PRIu64 " entries, not %" PRIu64,
+	if (to != ULLONG_MAX && l.index < to) {
+		snprintf(err, errlen, "the log has %llu entries, not %llu",
 			 l.nr_entries, to);
 		goto out;
 	}
@@ -317,21 +318,21 @@ out_free:
 
 struct builder {
 	FILE *f;
-	uint32_t ss;
-	uint64_t n;
+	unsigned int ss;
+	unsigned long long n;
 };
 
-static void put64(uint8_t *p, uint64_t v)
+static void put64(unsigned char *p, unsigned long long v)
 {
 	v = htole64(v);
 	memcpy(p, &v, 8);
 }
 
-static void b_entry(struct builder *b, uint64_t sector, uint64_t nr, uint64_t flags,
-		    const char *mark, uint8_t fill)
+static void b_entry(struct builder *b, unsigned long long sector, unsigned long long nr,
+		    unsigned long long flags, const char *mark, unsigned char fill)
 {
-	uint8_t *s = calloc(1, b->ss);
-	uint64_t i;
+	unsigned char *s = calloc(1, b->ss);
+	unsigned long long i;
 
 	put64(s, sector);
 	put64(s + 8, nr);
@@ -349,9 +350,9 @@ static void b_entry(struct builder *b, uint64_t sector, uint64_t nr, uint64_t fl
 	b->n++;
 }
 
-static void b_super(struct builder *b, uint64_t magic)
+static void b_super(struct builder *b, unsigned long long magic)
 {
-	uint8_t *s = calloc(1, b->ss);
+	unsigned char *s = calloc(1, b->ss);
 
 	put64(s, magic);
 	put64(s + 8, LW_VERSION);
@@ -365,10 +366,10 @@ static void b_super(struct builder *b, uint64_t magic)
 }
 
 /* The built log: 10 entries; the device is 64 sectors of 0xee at first. */
-static void build_log(const char *path, uint32_t ss, uint64_t magic)
+static void build_log(const char *path, unsigned int ss, unsigned long long magic)
 {
 	struct builder b = { .f = fopen(path, "w+"), .ss = ss };
-	uint8_t *s = calloc(1, ss);
+	unsigned char *s = calloc(1, ss);
 
 	fwrite(s, ss, 1, b.f);				/* superblock, later */
 	b_entry(&b, 8, 2, 0, NULL, 'a');		/* 0: sectors 8-9 = a */
@@ -386,9 +387,9 @@ static void build_log(const char *path, uint32_t ss, uint64_t magic)
 	free(s);
 }
 
-static void make_dev(const char *path, uint32_t ss, int sectors)
+static void make_dev(const char *path, unsigned int ss, int sectors)
 {
-	uint8_t *s = malloc(sectors * ss);
+	unsigned char *s = malloc(sectors * ss);
 	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 
 	memset(s, 0xee, sectors * ss);
@@ -399,16 +400,16 @@ static void make_dev(const char *path, uint32_t ss, int sectors)
 }
 
 /* The byte each sector of the device must hold: '.' 0xee, '0' zero. */
-static int dev_is(const char *path, uint32_t ss, const char *want)
+static int dev_is(const char *path, unsigned int ss, const char *want)
 {
-	uint8_t *s = malloc(64 * ss);
+	unsigned char *s = malloc(64 * ss);
 	int fd = open(path, O_RDONLY), i, ok = 1;
-	uint32_t j;
+	unsigned int j;
 
 	if (fd < 0 || !s || read(fd, s, 64 * ss) != 64 * ss)
 		ok = 0;
 	for (i = 0; ok && i < 64; i++) {
-		uint8_t w = want[i] == '.' ? 0xee : want[i] == '0' ? 0 : want[i];
+		unsigned char w = want[i] == '.' ? 0xee : want[i] == '0' ? 0 : want[i];
 
 		for (j = 0; j < ss; j++) {
 			if (s[i * ss + j] != w) {
@@ -442,7 +443,7 @@ FIXTURE(replay) {
 };
 
 FIXTURE_VARIANT(replay) {
-	uint32_t ss;
+	unsigned int ss;
 };
 
 FIXTURE_VARIANT_ADD(replay, s512) { .ss = 512 };
@@ -492,7 +493,7 @@ TEST_F(replay, steps)
 	ASSERT_TRUE(dev_is(self->dev, variant->ss, want(w, "IaJbK0Lb", 0)));
 	ASSERT_EQ(0, lw_replay(self->log, self->dev, 5, 8, self->err, sizeof(self->err)));
 	ASSERT_TRUE(dev_is(self->dev, variant->ss, want(w, "IaJbK0Lb", 'c')));
-	ASSERT_EQ(0, lw_replay(self->log, self->dev, 8, UINT64_MAX, self->err,
+	ASSERT_EQ(0, lw_replay(self->log, self->dev, 8, ULLONG_MAX, self->err,
 			       sizeof(self->err)));
 	ASSERT_TRUE(dev_is(self->dev, variant->ss, want(w, "AdBdIaJbK0Lb", 'c')));
 	/* Past the end of the log. */
@@ -521,7 +522,7 @@ TEST_F(replay, bad_logs)
 	ASSERT_NE(NULL, strstr(self->err, "past the log")) TH_LOG("%s", self->err);
 }
 
-static int usage(void)
+static int print_usage(void)
 {
 	fprintf(stderr, "usage: replay-log list LOG\n"
 			"       replay-log replay LOG DEV FROM TO   (TO: an index or 'end')\n");
@@ -531,7 +532,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	char err[512] = "";
-	uint64_t to;
+	unsigned long long to;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return test_harness_run(argc, argv);
@@ -543,12 +544,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "replay") && argc == 6) {
-		to = strcmp(argv[5], "end") ? strtoull(argv[5], NULL, 0) : UINT64_MAX;
+		to = strcmp(argv[5], "end") ? strtoull(argv[5], NULL, 0) : ULLONG_MAX;
 		if (lw_replay(argv[2], argv[3], strtoull(argv[4], NULL, 0), to, err, sizeof(err))) {
 			fprintf(stderr, "replay-log: %s\n", err);
 			return 1;
 		}
 		return 0;
 	}
-	return usage();
+	return print_usage();
 }
