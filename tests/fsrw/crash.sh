@@ -80,6 +80,14 @@ mark_at() {
 		END { print m }' "$log/entries"
 }
 
+# The fixes e2fsck -fy made, but for the superblock's free block and inode
+# counts: ext4 does not journal those (the group descriptors are the truth;
+# e2fsck -p corrects them silently), so they are stale after any crash.
+fsck_fixes() {
+	awk '/^Free (blocks|inodes) count wrong \(/ { sb = 1; next }
+	     /\? yes$/ { if (!sb) print; sb = 0 }'
+}
+
 snap_create() {
 	dmsetup create fsrw-snap --table \
 		"0 $FS_SECTORS snapshot /dev/mapper/fsrw-base /dev/mapper/fsrw-cow N 8" ||
@@ -122,7 +130,7 @@ while read -r p; do
 	snap_create
 	out=$(timeout 300 e2fsck -fy /dev/mapper/fsrw-snap 2>&1)
 	rc=$?
-	if [ $rc -gt 1 ] || echo "$out" | grep -Eq '\? yes$'; then
+	if [ $rc -gt 1 ] || [ -n "$(echo "$out" | fsck_fixes)" ]; then
 		echo "$out" | head -n 60
 		fail "$what: e2fsck -fy exited $rc and fixed something beyond the journal replay"
 	fi

@@ -26,6 +26,7 @@ static inline int fsrw_sh(const char *fmt, ...)
 	const char *root = getenv("AIOS_ROOT");
 	char cmd[2048], full[4096];
 	va_list ap;
+	pid_t pid;
 	int st;
 
 	if (!root)
@@ -37,8 +38,13 @@ static inline int fsrw_sh(const char *fmt, ...)
 		 ". '%s/tests/lib/common.sh' && . '%s/tests/fsrw/helpers' && %s", root, root, cmd);
 	fflush(stdout);
 	fflush(stderr);
-	st = system(full);
-	if (st == -1 || !WIFEXITED(st))
+	/* bash, not system()'s sh: the helpers are bash. */
+	pid = fork();
+	if (pid == 0) {
+		execl("/bin/bash", "bash", "-c", full, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return -1;
 	if (WEXITSTATUS(st))
 		printf("# '%s' exited %d\n", cmd, WEXITSTATUS(st));

@@ -888,7 +888,7 @@ TEST_F_TIMEOUT(ops, xattrs, 120)
 	}
 	/* Replace: big to small, small to big; remove. */
 	ASSERT_EQ(0, set_xattr(p, "user.big1", 7, 3, XATTR_REPLACE));
-	ASSERT_EQ(0, set_xattr(p, "user.a", 8, 1500, XATTR_REPLACE));
+	ASSERT_EQ(0, set_xattr(p, "user.a", 8, 800, XATTR_REPLACE)) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, removexattr(p, "user.big2"));
 	ASSERT_ERRNO(getxattr(p, "user.big2", NULL, 0), ENODATA);
 	ASSERT_EQ(0, removexattr(p, "user.many05"));
@@ -906,7 +906,7 @@ TEST_F_TIMEOUT(ops, xattrs, 120)
 	ASSERT_EQ(0, listxattr(l, list, sizeof(list)));
 
 	ASSERT_EQ(0, remount());
-	ASSERT_TRUE(xattr_is(p, "user.a", 8, 1500));
+	ASSERT_TRUE(xattr_is(p, "user.a", 8, 800));
 	ASSERT_TRUE(xattr_is(p, "user.empty", 1, 0));
 	ASSERT_TRUE(xattr_is(p, "user.mid", 2, 40));
 	ASSERT_TRUE(xattr_is(p, "user.big1", 7, 3));
