@@ -25,18 +25,18 @@ mkdir -p "$out/boot1" "$out/boot2"
 truncate -s 1G "$img"
 
 # Boot 1: write until killed.
-"$vm" -q -k "$AIOS_KVER" -d "$img" -o "$out/boot1" -t 400 -e "FSTYPE=$FSTYPE" -- \
+"$vm" -q -k "$AIOS_KVER" -d "$img" -o "$out/boot1" -t 300 -e "FSTYPE=$FSTYPE" -- \
 	"$guest" write >"$out/boot1.log" 2>&1 &
 pid=$!
 want=$((20 + RANDOM % 40))
 echo "waiting for $want synced files"
-for _ in $(seq 600); do
+for _ in $(seq 480); do
 	n=$(grep -c '^synced ' "$out/boot1/synced" 2>/dev/null)
 	[ "${n:-0}" -ge $want ] && break
 	kill -0 $pid 2>/dev/null || { cat "$out/boot1.log" "$out/boot1/output.log"; fail "the first guest stopped before $want files were synced"; }
 	sleep 0.5
 done
-[ "${n:-0}" -ge $want ] || { tail -n 20 "$out/boot1/output.log"; fail "only ${n:-0} files synced in 300 s"; }
+[ "${n:-0}" -ge $want ] || { tail -n 20 "$out/boot1/output.log"; fail "only ${n:-0} files synced in 240 s"; }
 # A moment into the next writes, then the power goes.
 sleep "0.$((RANDOM % 10))"
 # aios-vm kills QEMU (SIGKILL) on its way out: nothing in the guest runs.
@@ -50,7 +50,7 @@ grep -q "the writer stopped" "$out/boot1/output.log" && { cat "$out/boot1/output
 
 # Boot 2, on the same image.
 cp "$out/boot1/synced" "$out/boot2/synced"
-"$vm" -q -k "$AIOS_KVER" -d "$img" -o "$out/boot2" -t 400 -e "FSTYPE=$FSTYPE" -- \
+"$vm" -q -k "$AIOS_KVER" -d "$img" -o "$out/boot2" -t 250 -e "FSTYPE=$FSTYPE" -- \
 	"$guest" check >"$out/boot2.log" 2>&1
 rc=$?
 cat "$out/boot2/output.log"
