@@ -438,5 +438,21 @@ extern const struct inode_operations aiosfs_symlink_inode_operations;
 /* xattr.c */
 extern const struct xattr_handler *aiosfs_xattr_handlers[];
 ssize_t aiosfs_listxattr(struct dentry *dentry, char *buffer, size_t size);
+/*
+ * Sets (value non-NULL, XATTR_CREATE/XATTR_REPLACE in flags) or removes
+ * attribute name of namespace index (AIOSFS_XATTR_INDEX_*), in a handle of
+ * its own; the caller holds i_rwsem.
+ */
+int aiosfs_xattr_set(struct inode *inode, int index, const char *name, const void *value,
+		     size_t size, int flags);
+/*
+ * Drops the inode's reference to its xattr block (the last frees it) and
+ * clears i_file_acl; the caller writes the inode.  Sharers drop their
+ * references concurrently: this reads and changes the count under the
+ * buffer's lock.
+ */
+int aiosfs_xattr_release_block(struct aiosfs_handle *h, struct inode *inode);
+/* The inode table block, the old and the new xattr block, an allocation and a free. */
+#define AIOSFS_CREDITS_XATTR	(AIOSFS_CREDITS_INODE + 2 + 2 * AIOSFS_CREDITS_ALLOC)
 
 #endif /* _AIOSFS_H */
