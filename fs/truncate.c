@@ -222,49 +222,6 @@ int aiosfs_setattr(AIOS_IDMAP_ARG idmap, struct dentry *dentry, struct iattr *at
 	return err ?: err2;
 }
 
-/* The external xattr block loses a user; the last one frees it. */
-static int aiosfs_drop_xattr_block(struct aiosfs_handle *h, struct inode *inode)
-{
-	struct super_block *sb = inode->i_sb;
-	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
-	struct aiosfs_xattr_header *xh;
-	struct buffer_head *bh;
-	u32 refs;
-	int err;
-
-	if (!ei->i_file_acl)
-		return 0;
-	bh = aiosfs_bread(sb, ei->i_file_acl, "xattr");
-	if (IS_ERR(bh))
-		return PTR_ERR(bh);
-	xh = (void *)bh->b_data;
-	refs = le32_to_cpu(xh->h_refcount);
-	if (le32_to_cpu(xh->h_magic) != AIOSFS_XATTR_MAGIC || !refs) {
-		aiosfs_error(sb, "inode %lu: bad xattr block %llu", inode->i_ino, ei->i_file_acl);
-		err = -AIOSFS_EFSCORRUPTED;
-		goto out;
-	}
-	if (refs == 1) {
-		aiosfs_free_blocks(h, inode, ei->i_file_acl, 1, AIOSFS_FREE_METADATA);
-	} else {
-		err = aiosfs_journal_get_write_access(h, bh);
-		if (err)
-			goto out;
-		lock_buffer(bh);
-		xh->h_refcount = cpu_to_le32(refs - 1);
-		aiosfs_xattr_block_csum_set(sb, bh->b_blocknr, bh->b_data);
-		unlock_buffer(bh);
-		err = aiosfs_journal_dirty_metadata(h, bh);
-		if (err)
-			goto out;
-	}
-	ei->i_file_acl = 0;
-	err = 0;
-out:
-	brelse(bh);
-	return err;
-}
-
 /* The last link and the last user are gone: free everything it had. */
 static void aiosfs_delete_inode(struct inode *inode)
 {
@@ -282,7 +239,7 @@ static void aiosfs_delete_inode(struct inode *inode)
 	ei->i_disksize = 0;
 	err = aiosfs_free_blocks_from(h, inode, 0);
 	if (!err)
-		err = aiosfs_drop_xattr_block(h, inode);
+		err = aiosfs_xattr_release_block(h, inode);
 	if (!err)
 		err = aiosfs_orphan_del(h, inode);
 	if (!err) {
