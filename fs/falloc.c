@@ -61,14 +61,19 @@ static int aiosfs_alloc_range(struct inode *inode, loff_t off, loff_t len, bool 
 static int aiosfs_zero_edges(struct inode *inode, loff_t off, loff_t end)
 {
 	loff_t bs = inode->i_sb->s_blocksize, isize = i_size_read(inode);
-	loff_t head_end = min3(round_up(off + 1, bs), end, isize);
-	loff_t tail = max(round_down(end, bs), off);
+	loff_t first_full = round_up(off, bs), last_full = round_down(end, bs);
 	int err = 0;
 
-	if (off & (bs - 1) && off < head_end)
-		err = aiosfs_zero_partial(inode, off, head_end - off);
-	if (!err && (end & (bs - 1)) && tail >= head_end && tail < isize)
-		err = aiosfs_zero_partial(inode, tail, min(end, isize) - tail);
+	end = min(end, isize);
+	if (off >= end)
+		return 0;
+	/* Inside one block, covering none whole. */
+	if (first_full > last_full)
+		return aiosfs_zero_partial(inode, off, end - off);
+	if (off < first_full)
+		err = aiosfs_zero_partial(inode, off, min(first_full, end) - off);
+	if (!err && last_full < end)
+		err = aiosfs_zero_partial(inode, last_full, end - last_full);
 	return err;
 }
 

@@ -569,6 +569,13 @@ int aiosfs_read_folio(struct file *file, struct folio *folio)
 	u64 next;
 	int err;
 
+	/*
+	 * A folio with buffers may hold data newer than the disk (a dirty
+	 * buffer, e.g. the zeroed tail truncate left): read only the buffers
+	 * that are not up to date.
+	 */
+	if (folio_buffers(folio))
+		return block_read_full_folio(folio, aiosfs_get_block);
 	err = aiosfs_ra_folio(folio->mapping->host, folio, &map, &rd, &next);
 	if (err) {
 		folio_unlock(folio);
