@@ -281,8 +281,6 @@ static void aiosfs_encode_time(__le32 *sec, __le32 *extra, struct timespec64 ts)
 				     ((u32)ts.tv_nsec << AIOSFS_EXTRA_NSEC_SHIFT));
 }
 
-#define AIOSFS_EXTRA(raw, extra, f) (AIOSFS_INODE_HAS(extra, f) ? &(raw)->f : NULL)
-
 static void aiosfs_write_times(struct inode *inode, struct aiosfs_inode *raw)
 {
 	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
@@ -290,12 +288,15 @@ static void aiosfs_write_times(struct inode *inode, struct aiosfs_inode *raw)
 	struct timespec64 a, m, c;
 
 	aios_inode_get_times(inode, &a, &m, &c);
-	aiosfs_encode_time(&raw->i_atime, AIOSFS_EXTRA(raw, extra, i_atime_extra), a);
-	aiosfs_encode_time(&raw->i_mtime, AIOSFS_EXTRA(raw, extra, i_mtime_extra), m);
-	aiosfs_encode_time(&raw->i_ctime, AIOSFS_EXTRA(raw, extra, i_ctime_extra), c);
+	aiosfs_encode_time(&raw->i_atime, AIOSFS_INODE_HAS(extra, i_atime_extra) ?
+			   &raw->i_atime_extra : NULL, a);
+	aiosfs_encode_time(&raw->i_mtime, AIOSFS_INODE_HAS(extra, i_mtime_extra) ?
+			   &raw->i_mtime_extra : NULL, m);
+	aiosfs_encode_time(&raw->i_ctime, AIOSFS_INODE_HAS(extra, i_ctime_extra) ?
+			   &raw->i_ctime_extra : NULL, c);
 	if (ei->i_has_crtime && AIOSFS_INODE_HAS(extra, i_crtime))
-		aiosfs_encode_time(&raw->i_crtime, AIOSFS_EXTRA(raw, extra, i_crtime_extra),
-				   ei->i_crtime);
+		aiosfs_encode_time(&raw->i_crtime, AIOSFS_INODE_HAS(extra, i_crtime_extra) ?
+				   &raw->i_crtime_extra : NULL, ei->i_crtime);
 }
 
 /* i_blocks in 512-byte sectors, or in blocks with huge_file past 2^48 sectors. */

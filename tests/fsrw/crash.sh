@@ -14,7 +14,7 @@
 
 CRASH=$AIOS_ROOT/tests/fsrw/crash.py
 REPLAY=$AIOS_TEST_BIN/fsrw/replay-log
-POINTS=${CRASH_POINTS:-24}	# about 9 s each under TCG
+POINTS=${CRASH_POINTS:-12}	# about 9 s each under TCG
 FS_SECTORS=$((256 * 2048))	# a 256 MiB volume
 log=$FSRW_TMP/crash
 mkdir -p "$log"
