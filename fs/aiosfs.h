@@ -397,6 +397,7 @@ void aiosfs_readahead(struct readahead_control *rac);
 extern const struct file_operations aiosfs_file_operations;
 int aiosfs_get_block(struct inode *inode, sector_t iblock, struct buffer_head *bh, int create);
 vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf);
+int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 
 /* falloc.c */
 long aiosfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len);

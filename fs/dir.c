@@ -188,4 +188,5 @@ const struct file_operations aiosfs_dir_operations = {
 	.llseek		= generic_file_llseek,
 	.read		= generic_read_dir,
 	.iterate_shared	= aiosfs_readdir,
+	.fsync		= aiosfs_fsync,
 };

@@ -246,9 +246,10 @@ out:
 /*
  * The straightforward fsync: the data, then the transaction that last
  * changed the inode, then (if that was already durable) a cache flush for
- * data that overwrote blocks in place.
+ * data that overwrote blocks in place.  Directories too: their entries
+ * are journaled, so committing is all they need.
  */
-static int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct inode *inode = file->f_mapping->host;
 	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
