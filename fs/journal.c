@@ -231,10 +231,11 @@ static int aiosfs_jsb_write(struct aiosfs_journal *j, u32 start, u32 sequence)
 }
 
 /*
- * Writes every committed copy home, flushes, and empties the log.  Called
- * with j_commit_mutex held, so no commit changes the set meanwhile.
+ * Writes every committed copy home, flushes, and empties the log, whose
+ * next transaction will be tid.  Called with j_commit_mutex held, so no
+ * commit changes the set meanwhile.
  */
-static int aiosfs_checkpoint(struct aiosfs_journal *j)
+static int aiosfs_checkpoint(struct aiosfs_journal *j, u32 tid)
 {
 	struct aiosfs_ckpt *c;
 	struct aiosfs_jio io;
@@ -261,7 +262,7 @@ static int aiosfs_checkpoint(struct aiosfs_journal *j)
 	}
 	j->j_nr_ckpt = 0;
 	/* An empty log: it starts at the head, with the next transaction. */
-	err = aiosfs_jsb_write(j, j->j_head, j->j_running->tid);
+	err = aiosfs_jsb_write(j, j->j_head, tid);
 	if (!err)
 		j->j_used = 0;
 	return err;
@@ -652,7 +653,8 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 		goto fail;
 	}
 	if (j->j_used + need > j->j_maxlen - j->j_first) {
-		err = aiosfs_checkpoint(j);
+		/* t is closed but not logged: the log must expect it next. */
+		err = aiosfs_checkpoint(j, t->tid);
 		if (err)
 			goto fail;
 	}
@@ -671,7 +673,7 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 	kvfree(f);
 	aiosfs_release_busy(j->sb, t->tid);
 	if (j->j_nr_ckpt > AIOSFS_CKPT_MAX || j->j_used > (j->j_maxlen - j->j_first) / 2)
-		aiosfs_checkpoint(j);
+		aiosfs_checkpoint(j, j->j_running->tid);
 	return 1;
 
 fail:
@@ -1209,7 +1211,7 @@ void aiosfs_journal_destroy(struct super_block *sb)
 	if (!j->j_aborted) {
 		err = aiosfs_commit_locked(j, &done);
 		if (err >= 0)
-			err = aiosfs_checkpoint(j);
+			err = aiosfs_checkpoint(j, j->j_running->tid);
 		if (!err)
 			err = aiosfs_jsb_write(j, 0, j->j_running->tid);
 	}

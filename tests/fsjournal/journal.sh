@@ -85,13 +85,58 @@ run umount $mnt
 clean_fsck $copy "after aiosfs replayed"
 rm -f $img
 
+# A small journal (1024 blocks) that many fsyncs wrap around several times,
+# with checkpoints on the way: a crash image still replays to every file.
+run mkfs.ext4 -q -F -b 4096 -J size=4 "$dev" 256M
+run mount -t aiosfs "$dev" $mnt
+mkdir $mnt/w
+python3 - "$mnt/w" <<'PY' || fail "the fsync loop failed"
+import os, sys
+d = sys.argv[1]
+for i in range(400):
+    fd = os.open(f"{d}/f{i}", os.O_CREAT | os.O_WRONLY, 0o644)
+    os.write(fd, f"file {i}\n".encode() * (i % 7 + 1))
+    os.fsync(fd)
+    os.close(fd)
+    if i % 50 == 49:
+        dfd = os.open(d, os.O_RDONLY)
+        os.fsync(dfd)
+        os.close(dfd)
+PY
+run sync
+run dd if="$dev" of=$img bs=1M count=256 status=none
+run umount $mnt
+clean_fsck "$dev" "after the wrapping workload"
+check_wrapped() {
+	local i
+	assert_eq 400 "$(ls $1 | wc -l)" "files after replay"
+	for i in 0 1 77 199 200 398 399; do
+		assert_eq "$(python3 -c "print(('file $i\n' * ($i % 7 + 1)), end='')" | sha256sum)" \
+			"$(sha256sum < $1/f$i)" "f$i after replay"
+	done
+}
+run dd if=$img of=$copy bs=1M status=none
+e2fsck -fy $copy > /tmp/fsj.e2fsck.log 2>&1
+rc=$?
+[ $rc -le 1 ] || { cat /tmp/fsj.e2fsck.log; fail "e2fsck -fy exit $rc on the wrapped image"; }
+clean_fsck $copy "after e2fsck replayed the wrapped log"
+run mount -t ext4 -o ro $copy $mnt
+check_wrapped $mnt/w
+run umount $mnt
+run dd if=$img of=$copy bs=1M status=none
+run mount -t aiosfs $copy $mnt
+check_wrapped $mnt/w
+run umount $mnt
+clean_fsck $copy "after aiosfs replayed the wrapped log"
+rm -f $img
+
 # Read-only remount and back.
 run mount -t aiosfs "$dev" $mnt
 run mount -o remount,ro $mnt
 features "$dev" | grep -qw needs_recovery && fail "needs_recovery set after remount ro"
-touch $mnt/f2 2>/dev/null && fail "wrote on a read-only remount"
+touch $mnt/w/f2 2>/dev/null && fail "wrote on a read-only remount"
 run mount -o remount,rw $mnt
-chmod 0600 $mnt/f2
+chmod 0600 $mnt/w/f2
 run umount $mnt
 clean_fsck "$dev" "after remounts"
 aios_unload
