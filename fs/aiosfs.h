@@ -151,6 +151,16 @@ u32 aiosfs_handle_tid(struct aiosfs_handle *h);
 int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid);
 int aiosfs_journal_force_commit(struct super_block *sb);
 int aiosfs_journal_load(struct super_block *sb);
+/* The journal inode's blocks, for the writer and for recovery. */
+struct aiosfs_jext {
+	u32 lblk;
+	u32 len;
+	u64 pblk;
+};
+
+int aiosfs_jext_map(struct super_block *sb, struct inode *inode, u32 nblocks,
+		    struct aiosfs_jext **ext, u32 *nr);
+u64 aiosfs_jext_pblk(const struct aiosfs_jext *ext, u32 nr, u32 lblk);
 void aiosfs_journal_destroy(struct super_block *sb);
 /* Journals the superblock after the caller changed sbi->s_es (csum done here). */
 int aiosfs_journal_dirty_super(struct aiosfs_handle *h);
@@ -293,6 +303,7 @@ __printf(3, 4) void __aiosfs_error(struct super_block *sb, const char *func,
 				   const char *fmt, ...);
 #define aiosfs_error(sb, fmt, ...) __aiosfs_error(sb, __func__, fmt, ##__VA_ARGS__)
 bool aiosfs_blocks_valid(struct super_block *sb, u64 blk, u64 len);
+bool aiosfs_group_has_super(struct super_block *sb, u32 group);
 struct buffer_head *aiosfs_bread(struct super_block *sb, u64 blk, const char *what);
 struct aiosfs_group_desc *aiosfs_group_desc(struct super_block *sb, u32 group);
 u64 aiosfs_gd_inode_table(struct super_block *sb, struct aiosfs_group_desc *gd);

@@ -205,32 +205,6 @@ static u32 aiosfs_group_of(struct super_block *sb, u64 blk)
 	return div_u64(blk - sbi->s_first_data_block, sbi->s_blocks_per_group);
 }
 
-/* Does the group hold a copy of the superblock (and descriptors)? */
-static bool aiosfs_bg_has_super(struct super_block *sb, u32 group)
-{
-	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
-	u32 p;
-
-	if (group <= 1)
-		return true;
-	if (sbi->s_compat & AIOSFS_FEATURE_COMPAT_SPARSE_SUPER2)
-		return group == le32_to_cpu(sbi->s_es->s_backup_bgs[0]) ||
-		       group == le32_to_cpu(sbi->s_es->s_backup_bgs[1]);
-	if (!(sbi->s_ro_compat & AIOSFS_FEATURE_RO_COMPAT_SPARSE_SUPER))
-		return true;
-	if (!(group & 1))
-		return false;
-	for (p = 3; p <= 7; p += 2) {
-		u64 n = p;
-
-		while (n < group)
-			n *= p;
-		if (n == group)
-			return true;
-	}
-	return false;
-}
-
 /* Bitmaps: a set bit is in use.  Block buffers are long-aligned. */
 
 static void aiosfs_set_bits(void *bm, u32 start, u32 len)
@@ -362,7 +336,7 @@ static int aiosfs_meta_build(struct super_block *sb, struct aiosfs_balloc *ba)
 		struct aiosfs_group_desc *gd = aiosfs_group_desc(sb, g);
 		u64 gs = aiosfs_group_first(sb, g);
 
-		if (aiosfs_bg_has_super(sb, g))
+		if (aiosfs_group_has_super(sb, g))
 			aiosfs_meta_add(m, &n, gs, min_t(u32, gdt, aiosfs_group_blocks(sb, g)));
 		aiosfs_meta_add(m, &n, aiosfs_gd_block_bitmap(sb, gd), 1);
 		aiosfs_meta_add(m, &n, aiosfs_gd_inode_bitmap(sb, gd), 1);

@@ -57,12 +57,6 @@ struct aiosfs_ckpt {
 	struct buffer_head *bh;		/* referenced */
 };
 
-struct aiosfs_jext {
-	u32 lblk;
-	u32 len;
-	u64 pblk;
-};
-
 struct aiosfs_journal {
 	struct super_block *sb;
 	struct rw_semaphore j_barrier;
@@ -134,20 +128,25 @@ static bool aiosfs_txn_empty(struct aiosfs_txn *t)
 	return !t->t_nr_buffers && !t->t_nr_revoked && !t->t_nr_ordered;
 }
 
-/* The physical block of log block lblk. */
-static u64 aiosfs_jpblk(struct aiosfs_journal *j, u32 lblk)
+/* The physical block of journal block lblk, inside the mapped extents. */
+u64 aiosfs_jext_pblk(const struct aiosfs_jext *ext, u32 nr, u32 lblk)
 {
-	u32 lo = 0, hi = j->j_nr_ext;
+	u32 lo = 0, hi = nr;
 
 	while (hi - lo > 1) {
 		u32 mid = lo + (hi - lo) / 2;
 
-		if (j->j_ext[mid].lblk <= lblk)
+		if (ext[mid].lblk <= lblk)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	return j->j_ext[lo].pblk + (lblk - j->j_ext[lo].lblk);
+	return ext[lo].pblk + (lblk - ext[lo].lblk);
+}
+
+static u64 aiosfs_jpblk(struct aiosfs_journal *j, u32 lblk)
+{
+	return aiosfs_jext_pblk(j->j_ext, j->j_nr_ext, lblk);
 }
 
 static u32 aiosfs_jnext(struct aiosfs_journal *j, u32 pos)
@@ -1014,31 +1013,37 @@ int aiosfs_journal_dirty_super(struct aiosfs_handle *h)
 	return aiosfs_journal_dirty_metadata(h, sbi->s_sbh);
 }
 
-/* The journal inode's blocks, which must all be written and inside the fs. */
-static int aiosfs_jmap(struct aiosfs_journal *j, struct inode *inode, u32 nblocks)
+/*
+ * The journal inode's first nblocks blocks, which must all be written, as
+ * extents sorted by logical block (*ext is kfree()d by the caller).
+ */
+int aiosfs_jext_map(struct super_block *sb, struct inode *inode, u32 nblocks,
+		    struct aiosfs_jext **ext, u32 *nr)
 {
 	struct aiosfs_map map;
 	u32 lblk, cap = 0;
 	int err;
 
+	*ext = NULL;
+	*nr = 0;
 	for (lblk = 0; lblk < nblocks; lblk += map.m_len) {
 		err = aiosfs_map_blocks(inode, lblk, nblocks - lblk, &map);
 		if (err)
 			return err;
 		if (!map.m_pblk || map.m_unwritten) {
-			pr_err("(%s): the journal has a hole at block %u\n", j->sb->s_id, lblk);
+			pr_err("(%s): the journal has a hole at block %u\n", sb->s_id, lblk);
 			return -AIOSFS_EFSCORRUPTED;
 		}
-		if (j->j_nr_ext == cap) {
+		if (*nr == cap) {
 			struct aiosfs_jext *e;
 
 			cap = max(16U, 2 * cap);
-			e = krealloc_array(j->j_ext, cap, sizeof(*e), GFP_KERNEL);
+			e = krealloc_array(*ext, cap, sizeof(*e), GFP_KERNEL);
 			if (!e)
 				return -ENOMEM;
-			j->j_ext = e;
+			*ext = e;
 		}
-		j->j_ext[j->j_nr_ext++] = (struct aiosfs_jext){ lblk, map.m_len, map.m_pblk };
+		(*ext)[(*nr)++] = (struct aiosfs_jext){ lblk, map.m_len, map.m_pblk };
 	}
 	return 0;
 }
@@ -1065,7 +1070,7 @@ static int aiosfs_jopen(struct aiosfs_journal *j)
 		       inode->i_mode, nblocks);
 		err = -AIOSFS_EFSCORRUPTED;
 	} else {
-		err = aiosfs_jmap(j, inode, nblocks);
+		err = aiosfs_jext_map(sb, inode, nblocks, &j->j_ext, &j->j_nr_ext);
 		j->j_maxlen = nblocks;
 	}
 	iput(inode);

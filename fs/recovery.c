@@ -35,13 +35,6 @@ enum aiosfs_jbd_pass {
 	AIOSFS_PASS_REPLAY,
 };
 
-/* One extent of the journal inode. */
-struct aiosfs_jext {
-	u32 lblk;
-	u32 len;
-	u64 pblk;
-};
-
 struct aiosfs_journal {
 	struct super_block *sb;
 	struct aiosfs_jext *ext;	/* sorted, covering [0, maxlen) */
@@ -89,25 +82,9 @@ static u32 aiosfs_jbd_crc(u32 seed, const void *buf, size_t len, size_t csum_off
 	return aiosfs_crc(crc, buf + csum_off + 4, len - csum_off - 4);
 }
 
-/* The physical block of journal block lblk, which the caller checked < maxlen. */
-static u64 aiosfs_jbd_pblk(struct aiosfs_journal *j, u32 lblk)
-{
-	u32 lo = 0, hi = j->nr_ext;
-
-	while (hi - lo > 1) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		if (j->ext[mid].lblk <= lblk)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return j->ext[lo].pblk + (lblk - j->ext[lo].lblk);
-}
-
 static struct buffer_head *aiosfs_jbd_bread(struct aiosfs_journal *j, u32 lblk)
 {
-	u64 pblk = aiosfs_jbd_pblk(j, lblk);
+	u64 pblk = aiosfs_jext_pblk(j->ext, j->nr_ext, lblk);
 	struct buffer_head *bh = sb_bread(j->sb, pblk);
 
 	if (!bh) {
@@ -134,52 +111,6 @@ static bool aiosfs_jbd_in_journal(struct aiosfs_journal *j, u64 blk)
 		if (blk >= j->ext[i].pblk && blk - j->ext[i].pblk < j->ext[i].len)
 			return true;
 	return false;
-}
-
-/*
- * Maps the journal inode's first nblocks blocks, which must all be
- * written, into ext (or only counts the extents if ext is NULL).
- */
-static int aiosfs_jbd_walk_inode(struct aiosfs_journal *j, struct inode *inode, u32 nblocks,
-				 struct aiosfs_jext *ext, int cap)
-{
-	struct aiosfs_map map;
-	u32 lblk = 0;
-	int n = 0, err;
-
-	while (lblk < nblocks) {
-		err = aiosfs_map_blocks(inode, lblk, nblocks - lblk, &map);
-		if (err)
-			return err;
-		if (!map.m_pblk || map.m_unwritten) {
-			pr_err("(%s): the journal has a hole at block %u\n", aiosfs_jid(j), lblk);
-			return -AIOSFS_EFSCORRUPTED;
-		}
-		if (ext && n >= cap)
-			return -AIOSFS_EFSCORRUPTED;
-		if (ext)
-			ext[n] = (struct aiosfs_jext){ lblk, map.m_len, map.m_pblk };
-		n++;
-		lblk += map.m_len;
-	}
-	return n;
-}
-
-static int aiosfs_jbd_map_inode(struct aiosfs_journal *j, struct inode *inode, u32 nblocks)
-{
-	int n = aiosfs_jbd_walk_inode(j, inode, nblocks, NULL, 0);
-	int cap = n;
-
-	if (n <= 0)
-		return n ? n : -AIOSFS_EFSCORRUPTED;
-	j->ext = kvmalloc_array(n, sizeof(*j->ext), GFP_KERNEL);
-	if (!j->ext)
-		return -ENOMEM;
-	n = aiosfs_jbd_walk_inode(j, inode, nblocks, j->ext, cap);
-	if (n < 0)
-		return n;
-	j->nr_ext = n;
-	return 0;
 }
 
 static int aiosfs_jbd_check_features(struct aiosfs_journal *j, const struct aiosfs_jbd_super *js)
@@ -332,7 +263,7 @@ static int aiosfs_jbd_open(struct aiosfs_journal *j)
 		err = -AIOSFS_EFSCORRUPTED;
 		goto out;
 	}
-	err = aiosfs_jbd_map_inode(j, inode, nblocks);
+	err = aiosfs_jext_map(sb, inode, nblocks, &j->ext, &j->nr_ext);
 	if (!err)
 		err = aiosfs_jbd_load_super(j, nblocks);
 out:
@@ -806,7 +737,7 @@ int aiosfs_recover(struct super_block *sb, bool noload)
 		pr_err("(%s): journal recovery failed: %d\n", sb->s_id, err);
 	xa_destroy(&j->revoked);
 	brelse(j->sbh);
-	kvfree(j->ext);
+	kfree(j->ext);
 	kfree(j);
 	return err ?: 1;
 }

@@ -465,8 +465,10 @@ static int aiosfs_check_geometry(struct super_block *sb, struct aiosfs_sb_info *
 	return 0;
 }
 
-static bool aiosfs_group_has_super(struct aiosfs_sb_info *sbi, u32 group)
+/* Does the group hold a copy of the superblock (and descriptors)? */
+bool aiosfs_group_has_super(struct super_block *sb, u32 group)
 {
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
 	u32 p;
 
 	if (group <= 1)
@@ -556,7 +558,7 @@ static void aiosfs_count_overhead(struct super_block *sb, struct aiosfs_sb_info 
 		return;
 	sbi->s_overhead = sbi->s_first_data_block;
 	for (g = 0; g < sbi->s_groups_count; g++) {
-		if (aiosfs_group_has_super(sbi, g))
+		if (aiosfs_group_has_super(sb, g))
 			sbi->s_overhead += 1 + sbi->s_gdb_count + reserved_gdt;
 		sbi->s_overhead += 2 + sbi->s_itb_per_group;
 	}
