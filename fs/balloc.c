@@ -686,24 +686,6 @@ void aiosfs_release_busy(struct super_block *sb, u32 tid)
 	spin_unlock(&ba->busy_lock);
 }
 
-/* The newest transaction before tid that holds busy blocks; false if none. */
-static bool aiosfs_busy_newest_before(struct aiosfs_balloc *ba, u32 tid, u32 *found)
-{
-	struct aiosfs_busy *b;
-	bool any = false;
-
-	spin_lock(&ba->busy_lock);
-	list_for_each_entry(b, &ba->busy_list, b_link) {
-		if (aiosfs_tid_le(tid, b->b_tid))
-			continue;
-		if (!any || aiosfs_tid_le(*found, b->b_tid))
-			*found = b->b_tid;
-		any = true;
-	}
-	spin_unlock(&ba->busy_lock);
-	return any;
-}
-
 /* Searching a group. */
 
 struct aiosfs_run {
@@ -917,8 +899,8 @@ int aiosfs_new_blocks(struct aiosfs_handle *h, struct inode *inode, u64 goal, u3
 	struct super_block *sb;
 	struct aiosfs_sb_info *sbi;
 	struct aiosfs_balloc *ba;
-	u32 want, got = 0, tid;
-	int err, tries;
+	u32 want, got = 0;
+	int err;
 
 	/* The handle does not say its filesystem: the inode must. */
 	if (WARN_ON_ONCE(!inode || !*count))
@@ -933,23 +915,14 @@ int aiosfs_new_blocks(struct aiosfs_handle *h, struct inode *inode, u64 goal, u3
 	want = aiosfs_claim(sb, *count, flags);
 	if (!want)
 		return -ENOSPC;
-	for (tries = 0; ; tries++) {
-		err = aiosfs_alloc_search(h, sb, goal, want, &got, pblk);
-		if (err != -ENOSPC || tries)
-			break;
-		/*
-		 * The count said there was room: it is busy.  Blocks freed by
-		 * older transactions come back when those commit; our own
-		 * transaction's cannot (we hold it open).
-		 */
-		if (!aiosfs_busy_newest_before(ba, aiosfs_handle_tid(h), &tid))
-			break;
-		/* Commits only an older transaction, never ours: no deadlock. */
-		err = aiosfs_journal_commit_tid(sb, tid);
-		if (err < 0)
-			break;
-		err = 0;
-	}
+	/*
+	 * ENOSPC while the count says there is room: the room is busy, and
+	 * comes back when its transaction commits.  Committing from here
+	 * could wait on a commit that writes this inode's data, whose
+	 * i_data_sem our caller holds: callers without locks retry
+	 * instead (aiosfs_retry_alloc()).
+	 */
+	err = aiosfs_alloc_search(h, sb, goal, want, &got, pblk);
 	if (err) {
 		aiosfs_free_blocks_add(sb, want);
 		return err;
