@@ -91,7 +91,7 @@ fsrw_remount
 read -r blocks0 inodes0 <<<"$(df_free)"
 echo "free: $blocks0 blocks, $inodes0 inodes"
 cycle=0
-for kind in big small mixed big; do
+for kind in big small mixed; do
 	cycle=$((cycle + 1))
 	echo "== cycle $cycle: $kind files"
 	fill "$MNT/fill" "$kind" "$cycle" >"$FSRW_TMP/files" || fail "cycle $cycle: filling failed with something other than ENOSPC"
