@@ -133,11 +133,11 @@ int aiosfs_journal_stop(struct aiosfs_handle *h);
 /*
  * Tops up the handle's credits, restarting it (a commit between) if need
  * be.  A restart waits for every other handle to stop: drop i_data_sem
- * (and any lock another handle may wait for) around it; has_credits()
- * says whether ensure_credits() would restart.
+ * (and any lock another handle may wait for) around it.  try_extend()
+ * tops up only when that needs no restart, and says whether it did.
  */
 int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits);
-bool aiosfs_journal_has_credits(struct aiosfs_handle *h, int credits);
+bool aiosfs_journal_try_extend(struct aiosfs_handle *h, int credits);
 int aiosfs_journal_get_write_access(struct aiosfs_handle *h, struct buffer_head *bh);
 /* A block just allocated as metadata: the caller will fill all of it. */
 int aiosfs_journal_get_create_access(struct aiosfs_handle *h, struct buffer_head *bh);

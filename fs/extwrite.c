@@ -993,7 +993,7 @@ static int aiosfs_ext_rm_leaf(struct aiosfs_handle *h, struct inode *inode,
 			rm_lo = i;
 		}
 		*end = a;
-		if (a <= from || !aiosfs_journal_has_credits(h, AIOSFS_CREDITS_EXTENT))
+		if (a <= from || !aiosfs_journal_try_extend(h, AIOSFS_CREDITS_EXTENT))
 			break;
 	}
 	if (i < 0)
@@ -1128,7 +1128,7 @@ int aiosfs_ext_remove_range(struct aiosfs_handle *h, struct inode *inode, u32 fr
 		goto out;
 	/* From the end back, like a truncate, so that a restart leaves a shorter file. */
 	while (end > from) {
-		if (!aiosfs_journal_has_credits(h, AIOSFS_CREDITS_EXTENT)) {
+		if (!aiosfs_journal_try_extend(h, AIOSFS_CREDITS_EXTENT)) {
 			err = aiosfs_ext_restart(h, inode, &path);
 			if (err)
 				goto out;

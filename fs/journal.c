@@ -841,7 +841,7 @@ int aiosfs_journal_stop(struct aiosfs_handle *h)
 	return j->j_aborted ? -EIO : 0;
 }
 
-bool aiosfs_journal_has_credits(struct aiosfs_handle *h, int credits)
+bool aiosfs_journal_try_extend(struct aiosfs_handle *h, int credits)
 {
 	struct aiosfs_journal *j = h->h_journal;
 	struct aiosfs_txn *t = h->h_txn;
@@ -851,6 +851,10 @@ bool aiosfs_journal_has_credits(struct aiosfs_handle *h, int credits)
 		return true;
 	spin_lock(&j->j_lock);
 	ok = t->t_nr_buffers + t->t_reserved + credits - h->h_credits <= j->j_max_txn;
+	if (ok) {
+		t->t_reserved += credits - h->h_credits;
+		h->h_credits = credits;
+	}
 	spin_unlock(&j->j_lock);
 	return ok;
 }
@@ -862,16 +866,8 @@ int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits)
 	u32 tid = t->tid;
 	int err;
 
-	if (h->h_credits >= credits)
+	if (aiosfs_journal_try_extend(h, credits))
 		return 0;
-	spin_lock(&j->j_lock);
-	if (t->t_nr_buffers + t->t_reserved + credits - h->h_credits <= j->j_max_txn) {
-		t->t_reserved += credits - h->h_credits;
-		h->h_credits = credits;
-		spin_unlock(&j->j_lock);
-		return 0;
-	}
-	spin_unlock(&j->j_lock);
 	/* Restart: what the handle did so far commits on its own. */
 	aiosfs_handle_detach(h);
 	current->journal_info = NULL;
