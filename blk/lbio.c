@@ -54,6 +54,7 @@ void aios_lbio_init(struct aios_lbio *lbio, struct aios_lbio_dev *dev, sector_t 
 	lbio->end_io = NULL;
 	lbio->private = NULL;
 	lbio->error = 0;
+	lbio->batch = NULL;
 	lbio->done = false;
 	lbio->qidx = 0;
 	init_completion(&lbio->wait);
@@ -67,17 +68,30 @@ int aios_lbio_add_page(struct aios_lbio *lbio, struct page *page)
 	return 0;
 }
 
+static void aios_lbio_batch_put(struct aios_lbio_batch *batch, int error)
+{
+	if (error)
+		cmpxchg(&batch->error, 0, error);
+	if (atomic_dec_and_test(&batch->pending))
+		complete(&batch->done);
+}
+
 /* Ends an lbio, once, from whichever context finished it. */
 static void aios_lbio_complete(struct aios_lbio *lbio, int error)
 {
+	/* ->end_io may free the lbio. */
+	struct aios_lbio_batch *batch = lbio->batch;
+
 	lbio->error = error;
 	if (lbio->end_io) {
 		lbio->end_io(lbio);
-		return;
+	} else {
+		/* Pairs with the spinner's smp_load_acquire(). */
+		smp_store_release(&lbio->done, true);
+		complete(&lbio->wait);
 	}
-	/* Pairs with the spinner's smp_load_acquire(). */
-	smp_store_release(&lbio->done, true);
-	complete(&lbio->wait);
+	if (batch)
+		aios_lbio_batch_put(batch, error);
 }
 
 static void aios_lbio_bio_end(struct bio *bio)
@@ -137,6 +151,13 @@ static int aios_lbio_setup(struct aios_ns *ns, struct aios_queue *q, struct aios
 
 	memset(c, 0, sizeof(*c));
 	aios_prp_start(slot, write ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	slot->owner = lbio;
+	slot->done = aios_lbio_slot_done;
+	if (!lbio->nr_pages) {
+		c->common.opcode = nvme_cmd_flush;
+		c->common.nsid = cpu_to_le32(ns->nsid);
+		return 0;
+	}
 	for (i = 0; i < lbio->nr_pages; i++) {
 		err = aios_prp_add(q, slot, lbio->pages[i], 0, PAGE_SIZE);
 		if (err) {
@@ -151,8 +172,6 @@ static int aios_lbio_setup(struct aios_ns *ns, struct aios_queue *q, struct aios
 	c->rw.length = cpu_to_le16(((lbio->nr_pages << PAGE_SHIFT) >> ns->lba_shift) - 1);
 	if (lbio->flags & AIOS_LBIO_FUA)
 		c->rw.control = cpu_to_le16(NVME_RW_FUA);
-	slot->owner = lbio;
-	slot->done = aios_lbio_slot_done;
 	return 0;
 }
 
@@ -171,9 +190,21 @@ static int aios_lbio_submit_direct(struct aios_lbio *lbio)
 		return -EIO;
 	if ((lbio->flags & AIOS_LBIO_WRITE) && bdev_read_only(bdev))
 		return -EROFS;
+	if (!ctrl->vwc)
+		lbio->flags &= ~(AIOS_LBIO_PREFLUSH | AIOS_LBIO_FUA);
+	if (!lbio->nr_pages && !(lbio->flags & AIOS_LBIO_PREFLUSH)) {
+		/* A flush of a cache the device does not have. */
+		aios_lbio_complete(lbio, 0);
+		return 0;
+	}
 	lbio->qidx = aios_cpu_queue_index(ctrl);
-	/* Its submitter will wait for it: see aios_bio_queue(). */
-	if (!lbio->end_io && ctrl->nr_poll && aios_queue_may_poll(&ctrl->ioq[lbio->qidx]))
+	/*
+	 * Its submitter will wait for it alone: see aios_bio_queue().  A
+	 * batch's lbios stay where the interrupt also ends them, for those
+	 * with ->end_io may be waited for by someone else.
+	 */
+	if (!lbio->end_io && !lbio->batch && !(lbio->flags & AIOS_LBIO_NOPOLL) &&
+	    ctrl->nr_poll && aios_queue_may_poll(&ctrl->ioq[lbio->qidx]))
 		lbio->qidx = aios_poll_queue_index(ctrl);
 	q = &ctrl->ioq[lbio->qidx];
 	slot = aios_slot_get(q, true);
@@ -185,7 +216,12 @@ static int aios_lbio_submit_direct(struct aios_lbio *lbio)
 		return err;
 	}
 	lbio->start_ns = ktime_get_ns();
-	if (lbio->flags & AIOS_LBIO_PREFLUSH)
+	if (lbio->batch) {
+		lbio->batch->dev = lbio->dev;
+		lbio->batch->qidx = lbio->qidx;
+		lbio->batch->start_ns = lbio->start_ns;
+	}
+	if ((lbio->flags & AIOS_LBIO_PREFLUSH) && lbio->nr_pages)
 		aios_queue_submit_flush_first(q, slot, ns->nsid);
 	else
 		aios_queue_submit(q, slot);
@@ -197,7 +233,7 @@ void aios_lbio_submit(struct aios_lbio *lbio)
 	struct aios_ctrl *ctrl;
 	int idx, err;
 
-	if (WARN_ON_ONCE(!lbio->nr_pages)) {
+	if (WARN_ON_ONCE(!lbio->nr_pages && !(lbio->flags & AIOS_LBIO_PREFLUSH))) {
 		aios_lbio_complete(lbio, -EINVAL);
 		return;
 	}
@@ -231,7 +267,7 @@ int aios_lbio_wait(struct aios_lbio *lbio)
 {
 	if (WARN_ON_ONCE(lbio->end_io))
 		return -EINVAL;
-	if (lbio->dev->ns && !aios_lbio_is_done(lbio)) {
+	if (lbio->dev->ns && !(lbio->flags & AIOS_LBIO_NOPOLL) && !aios_lbio_is_done(lbio)) {
 		struct aios_ctrl *ctrl = lbio->dev->ns->ctrl;
 		int idx = srcu_read_lock(&ctrl->srcu);
 
@@ -242,6 +278,53 @@ int aios_lbio_wait(struct aios_lbio *lbio)
 	}
 	wait_for_completion_io(&lbio->wait);
 	return lbio->error;
+}
+
+void aios_lbio_batch_init(struct aios_lbio_batch *batch, bool poll)
+{
+	atomic_set(&batch->pending, 1);
+	batch->error = 0;
+	batch->poll = poll;
+	batch->dev = NULL;
+	batch->qidx = 0;
+	batch->start_ns = 0;
+	init_completion(&batch->done);
+}
+
+void aios_lbio_batch_add(struct aios_lbio_batch *batch, struct aios_lbio *lbio)
+{
+	atomic_inc(&batch->pending);
+	lbio->batch = batch;
+}
+
+static bool aios_lbio_batch_is_done(void *arg)
+{
+	struct aios_lbio_batch *batch = arg;
+
+	return !atomic_read(&batch->pending);
+}
+
+/*
+ * Waits for every lbio of the batch.  On aiosnvme it first spins on the
+ * queue of the last one sent while the device is quick: a commit's blocks
+ * all go from one CPU, so that is usually the queue of all of them.
+ */
+int aios_lbio_batch_wait(struct aios_lbio_batch *batch)
+{
+	if (atomic_dec_and_test(&batch->pending))
+		return READ_ONCE(batch->error);
+	if (batch->poll && batch->dev && batch->dev->ns) {
+		struct aios_ctrl *ctrl = batch->dev->ns->ctrl;
+		int idx = srcu_read_lock(&ctrl->srcu);
+
+		if (!READ_ONCE(ctrl->dead) && batch->qidx < ctrl->nr_queues)
+			aios_queue_poll_wait(&ctrl->ioq[batch->qidx], aios_lbio_batch_is_done,
+					     batch, batch->start_ns);
+		srcu_read_unlock(&ctrl->srcu, idx);
+	}
+	/* The last lbio's completion touches the batch until complete() returns. */
+	wait_for_completion_io(&batch->done);
+	return READ_ONCE(batch->error);
 }
 
 /* The per-CPU page pool for reads. */

@@ -49,6 +49,7 @@ struct aiosfs_sb_info {
 	bool s_inode_csum;			/* metadata_csum on a Linux-made fs */
 	struct ratelimit_state s_err_ratelimit;
 	struct aios_lbio_dev *s_lbio;		/* the device, for the read paths */
+	bool s_poll;				/* spin before sleeping on its I/O */
 
 	/* The write side: all NULL/0 on a read-only mount. */
 	struct aiosfs_journal *s_journal;
@@ -89,6 +90,13 @@ struct aiosfs_inode_info {
 	struct list_head i_orphan;		/* sbi's in-memory orphan list */
 	u32 i_ordered_tid;			/* ordered data in this transaction */
 	bool i_ordered;				/* ... if set */
+	/*
+	 * Writebacks other than fsync's own (the flusher's, O_DIRECT), and
+	 * how many of them the last fsync found flushed: with no new one,
+	 * an fsync that finds nothing to write needs no cache flush.
+	 */
+	atomic_t i_wb_seq;
+	u32 i_flushed_seq;
 	struct inode vfs_inode;
 };
 
@@ -148,7 +156,12 @@ int aiosfs_journal_revoke(struct aiosfs_handle *h, u64 blk);
 int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode);
 u32 aiosfs_handle_tid(struct aiosfs_handle *h);
 /* Commits transaction tid if it is not yet durable, and waits for it. */
-int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid);
+/* What an fsync hands the commit: its data in flight, its time stamps. */
+struct aiosfs_fsync_ctx {
+	struct aios_lbio_batch *data;		/* NULL once waited for */
+	struct aiosfs_fsync_times *times;	/* NULL: not counted */
+};
+int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsync_ctx *fc);
 int aiosfs_journal_force_commit(struct super_block *sb);
 int aiosfs_journal_load(struct super_block *sb);
 /* The journal inode's blocks, for the writer and for recovery. */
@@ -351,7 +364,13 @@ int aiosfs_getattr(AIOS_IDMAP_ARG idmap, const struct path *path, struct kstat *
 		   u32 request_mask, unsigned int query_flags);
 extern const struct address_space_operations aiosfs_aops;
 /* Copies the in-memory inode to its table slot, with its checksum. */
-int aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode);
+int __aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode, bool datasync);
+
+/* Any change but of timestamps alone: fdatasync keeps it. */
+static inline int aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode)
+{
+	return __aiosfs_mark_inode_dirty(h, inode, true);
+}
 /* Sets the operations of an inode by its type (rdev for special files). */
 int aiosfs_set_inode_ops(struct inode *inode, dev_t rdev);
 int aiosfs_orphan_add(struct aiosfs_handle *h, struct inode *inode);
@@ -386,8 +405,34 @@ struct aiosfs_read_times {
 	u64 t[AIOSFS_ST_NR + 1];
 };
 
+/* The stages of an fsync that commits, likewise. */
+enum {
+	AIOSFS_FS_DATA,
+	AIOSFS_FS_CLOSE,
+	AIOSFS_FS_BUILD,
+	AIOSFS_FS_WAIT,
+	AIOSFS_FS_COMMIT,
+	AIOSFS_FS_NR
+};
+
+struct aiosfs_fsync_times {
+	u64 t[AIOSFS_FS_NR + 1];
+};
+
+/* fsyncs that did not commit, as aiosfs_fsync_stats_add() kinds (-1: it committed). */
+enum { AIOSFS_FSYNC_NOTHING, AIOSFS_FSYNC_FLUSH };
+
 DECLARE_STATIC_KEY_FALSE(aiosfs_stats_key);
+DECLARE_STATIC_KEY_FALSE(aiosfs_fsync_stats_key);
 void aiosfs_stats_add(const struct aiosfs_read_times *t);
+void aiosfs_fsync_stats_add(const struct aiosfs_fsync_times *t, int kind);
+
+/* Stage i of an fsync begins, if anybody is counting. */
+static inline void aiosfs_fstamp(struct aiosfs_fsync_times *t, int i)
+{
+	if (static_branch_unlikely(&aiosfs_fsync_stats_key) && t)
+		t->t[i] = ktime_get_ns();
+}
 void aiosfs_stats_init(void);
 void aiosfs_stats_exit(void);
 
@@ -408,7 +453,12 @@ void aiosfs_readahead(struct readahead_control *rac);
 extern const struct file_operations aiosfs_file_operations;
 int aiosfs_get_block(struct inode *inode, sector_t iblock, struct buffer_head *bh, int create);
 vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf);
+
+/* fsync.c */
 int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
+int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
+		     struct aios_lbio_batch *batch);
+int aiosfs_dev_flush(struct super_block *sb);
 
 /* falloc.c */
 long aiosfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len);

@@ -161,6 +161,8 @@ static int aiosfs_write_end(struct file *file, struct address_space *mapping, lo
 
 static int aiosfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
 {
+	/* Before anything is sent: see aiosfs_fsync(). */
+	atomic_inc(&AIOSFS_I(mapping->host)->i_wb_seq);
 	return mpage_writepages(mapping, wbc, aiosfs_get_block_noalloc);
 }
 
@@ -192,6 +194,7 @@ static ssize_t aiosfs_direct_IO(struct kiocb *iocb, struct iov_iter *iter)
 			return 0;
 		lblk += map.m_len;
 	}
+	atomic_inc(&AIOSFS_I(inode)->i_wb_seq);
 	return blockdev_direct_IO(iocb, inode, iter, aiosfs_get_block_noalloc);
 }
 
@@ -241,34 +244,6 @@ out:
 	filemap_invalidate_unlock_shared(inode->i_mapping);
 	sb_end_pagefault(inode->i_sb);
 	return aios_vmf_fs_error(err);
-}
-
-/*
- * The straightforward fsync: the data, then the transaction that last
- * changed the inode, then (if that was already durable) a cache flush for
- * data that overwrote blocks in place.  Directories too: their entries
- * are journaled, so committing is all they need.
- */
-int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
-{
-	struct inode *inode = file->f_mapping->host;
-	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
-	struct super_block *sb = inode->i_sb;
-	int err, committed;
-
-	err = file_write_and_wait_range(file, start, end);
-	if (err)
-		return err;
-	if (sb_rdonly(sb))
-		return 0;
-	committed = aiosfs_journal_commit_tid(sb, datasync ? READ_ONCE(ei->i_datasync_tid) :
-						  READ_ONCE(ei->i_sync_tid));
-	if (committed < 0)
-		return committed;
-	/* A commit ends with a flush; without one the data still needs it. */
-	if (!committed)
-		err = blkdev_issue_flush(sb->s_bdev);
-	return err;
 }
 
 static ssize_t aiosfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)

@@ -357,7 +357,7 @@ static int aiosfs_fill_raw(struct inode *inode, struct aiosfs_inode *raw)
 	return 0;
 }
 
-int aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode)
+int __aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode, bool datasync)
 {
 	struct aiosfs_inode *raw;
 	struct buffer_head *bh;
@@ -379,7 +379,8 @@ int aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode)
 	} else {
 		/* fsync commits up to here. */
 		WRITE_ONCE(AIOSFS_I(inode)->i_sync_tid, aiosfs_handle_tid(h));
-		WRITE_ONCE(AIOSFS_I(inode)->i_datasync_tid, aiosfs_handle_tid(h));
+		if (datasync)
+			WRITE_ONCE(AIOSFS_I(inode)->i_datasync_tid, aiosfs_handle_tid(h));
 	}
 out:
 	brelse(bh);

@@ -154,50 +154,61 @@ static u32 aiosfs_jnext(struct aiosfs_journal *j, u32 pos)
 	return pos + 1 < j->j_maxlen ? pos + 1 : j->j_first;
 }
 
-/* Block writes of one step, waited for together. */
+/*
+ * Block writes of one step, through lbio, waited for together: runs of
+ * consecutive blocks share one command.
+ */
 struct aiosfs_jio {
-	atomic_t pending;
-	int err;
-	struct completion done;
+	struct super_block *sb;
+	struct aios_lbio_batch batch;
+	struct aios_lbio *cur;
+	u64 next;			/* the block that would extend cur */
 };
 
-static void aiosfs_jio_end(struct bio *bio)
+static void aiosfs_jio_end(struct aios_lbio *lbio)
 {
-	struct aiosfs_jio *io = bio->bi_private;
-
-	if (bio->bi_status)
-		WRITE_ONCE(io->err, blk_status_to_errno(bio->bi_status));
-	bio_put(bio);
-	if (atomic_dec_and_test(&io->pending))
-		complete(&io->done);
+	kfree(lbio);
 }
 
-static void aiosfs_jio_init(struct aiosfs_jio *io)
+static void aiosfs_jio_init(struct aiosfs_jio *io, struct super_block *sb)
 {
-	atomic_set(&io->pending, 1);
-	io->err = 0;
-	init_completion(&io->done);
+	io->sb = sb;
+	io->cur = NULL;
+	aios_lbio_batch_init(&io->batch, AIOSFS_SB(sb)->s_poll);
 }
 
-static void aiosfs_jio_write(struct aiosfs_jio *io, struct super_block *sb, u64 pblk,
-			     struct page *page, blk_opf_t opf)
+static void aiosfs_jio_send(struct aiosfs_jio *io)
 {
-	struct bio *bio = bio_alloc(sb->s_bdev, 1, REQ_OP_WRITE | REQ_SYNC | opf,
-				    GFP_NOFS | __GFP_NOFAIL);
+	if (io->cur)
+		aios_lbio_submit(io->cur);
+	io->cur = NULL;
+}
 
-	bio->bi_iter.bi_sector = pblk << (sb->s_blocksize_bits - SECTOR_SHIFT);
-	__bio_add_page(bio, page, sb->s_blocksize, 0);
-	bio->bi_private = io;
-	bio->bi_end_io = aiosfs_jio_end;
-	atomic_inc(&io->pending);
-	submit_bio(bio);
+static void aiosfs_jio_write(struct aiosfs_jio *io, u64 pblk, struct page *page)
+{
+	struct super_block *sb = io->sb;
+	struct aios_lbio *lbio = io->cur;
+
+	if (lbio && (lbio->nr_pages == AIOS_LBIO_MAX_PAGES || pblk != io->next)) {
+		aiosfs_jio_send(io);
+		lbio = NULL;
+	}
+	if (!lbio) {
+		lbio = kmalloc(sizeof(*lbio), GFP_NOFS | __GFP_NOFAIL);
+		aios_lbio_init(lbio, AIOSFS_SB(sb)->s_lbio,
+			       pblk << (sb->s_blocksize_bits - SECTOR_SHIFT), AIOS_LBIO_WRITE);
+		lbio->end_io = aiosfs_jio_end;
+		aios_lbio_batch_add(&io->batch, lbio);
+		io->cur = lbio;
+	}
+	aios_lbio_add_page(lbio, page);
+	io->next = pblk + 1;
 }
 
 static int aiosfs_jio_wait(struct aiosfs_jio *io)
 {
-	if (!atomic_dec_and_test(&io->pending))
-		wait_for_completion_io(&io->done);
-	return READ_ONCE(io->err);
+	aiosfs_jio_send(io);
+	return aios_lbio_batch_wait(&io->batch);
 }
 
 static void aiosfs_journal_abort(struct aiosfs_journal *j, int err)
@@ -243,12 +254,12 @@ static int aiosfs_checkpoint(struct aiosfs_journal *j, u32 tid)
 
 	if (!j->j_used)
 		return 0;
-	aiosfs_jio_init(&io);
+	aiosfs_jio_init(&io, j->sb);
 	xa_for_each(&j->j_ckpt, blk, c)
-		aiosfs_jio_write(&io, j->sb, blk, c->page, 0);
+		aiosfs_jio_write(&io, blk, c->page);
 	err = aiosfs_jio_wait(&io);
 	if (!err)
-		err = blkdev_issue_flush(j->sb->s_bdev);
+		err = aiosfs_dev_flush(j->sb);
 	if (err) {
 		aiosfs_journal_abort(j, err);
 		return err;
@@ -345,7 +356,7 @@ static struct page *aiosfs_logpage(struct aiosfs_logpages *lp)
 /* Writes one block at the head and moves it on. */
 static void aiosfs_log_block(struct aiosfs_journal *j, struct aiosfs_jio *io, struct page *page)
 {
-	aiosfs_jio_write(io, j->sb, aiosfs_jpblk(j, j->j_head), page, 0);
+	aiosfs_jio_write(io, aiosfs_jpblk(j, j->j_head), page);
 	j->j_head = aiosfs_jnext(j, j->j_head);
 	j->j_used++;
 }
@@ -502,13 +513,24 @@ static u32 aiosfs_txn_blocks(struct aiosfs_journal *j, struct aiosfs_txn *t, u32
 }
 
 /* Data under new blocks reaches the device before the commit block. */
-static void aiosfs_write_ordered(struct aiosfs_txn *t)
+static void aiosfs_send_ordered(struct aiosfs_txn *t, struct aios_lbio_batch *data)
 {
 	u32 i;
 
 	for (i = 0; i < t->t_nr_ordered; i++)
-		filemap_fdatawrite(t->t_ordered[i]->i_mapping);
-	/* An error stays in the mapping for fsync to report, as in ext4. */
+		aiosfs_send_data(t->t_ordered[i], 0, LLONG_MAX, data);
+}
+
+/*
+ * After the batch, what else was under writeback when the data was sent
+ * (the flusher's).  An error stays in the mapping for fsync to report,
+ * as in ext4.
+ */
+static void aiosfs_wait_ordered(struct aiosfs_txn *t, struct aios_lbio_batch *data)
+{
+	u32 i;
+
+	aios_lbio_batch_wait(data);
 	for (i = 0; i < t->t_nr_ordered; i++)
 		filemap_fdatawait_keep_errors(t->t_ordered[i]->i_mapping);
 }
@@ -571,16 +593,16 @@ static void aiosfs_frozen_free(struct aiosfs_frozen *f, u32 nr)
 	kvfree(f);
 }
 
-static int aiosfs_write_commit_block(struct aiosfs_journal *j, struct aiosfs_txn *t,
-				     struct aiosfs_logpages *lp)
+/* The commit block, ready before the blocks it covers are on the device. */
+static struct page *aiosfs_commit_block(struct aiosfs_journal *j, struct aiosfs_txn *t,
+					struct aiosfs_logpages *lp)
 {
 	struct page *page = aiosfs_logpage(lp);
 	struct aiosfs_jbd_commit *c;
 	struct timespec64 now;
-	struct aiosfs_jio io;
 
 	if (!page)
-		return -ENOMEM;
+		return NULL;
 	c = page_address(page);
 	aiosfs_jhdr(c, AIOSFS_JBD_COMMIT, t->tid);
 	ktime_get_coarse_real_ts64(&now);
@@ -588,28 +610,46 @@ static int aiosfs_write_commit_block(struct aiosfs_journal *j, struct aiosfs_txn
 	c->h_commit_nsec = cpu_to_be32(now.tv_nsec);
 	if (j->j_csum)
 		c->h_chksum[0] = cpu_to_be32(aiosfs_crc(j->j_seed, c, j->sb->s_blocksize));
-	/* The flush makes the data and the log durable before the commit. */
-	aiosfs_jio_init(&io);
-	aiosfs_jio_write(&io, j->sb, aiosfs_jpblk(j, j->j_head), page, REQ_PREFLUSH | REQ_FUA);
-	j->j_head = aiosfs_jnext(j, j->j_head);
-	j->j_used++;
-	return aiosfs_jio_wait(&io);
+	return page;
 }
 
-/* Writes the revokes, descriptors and copies, waits, then the commit. */
+/*
+ * The log blocks go out at once, behind the data already in flight; the
+ * commit block is built meanwhile.  It is sent only when both are on the
+ * device, with a flush ahead of it (the data and log durable first) and
+ * FUA (itself durable when it completes).
+ */
 static int aiosfs_write_log(struct aiosfs_journal *j, struct aiosfs_txn *t,
-			    struct aiosfs_frozen *f, u32 nr, struct aiosfs_logpages *lp)
+			    struct aiosfs_frozen *f, u32 nr, struct aiosfs_logpages *lp,
+			    struct aios_lbio_batch *data, struct aiosfs_fsync_times *times)
 {
+	struct aios_lbio commit;
 	struct aiosfs_jio io;
+	struct page *page;
 	int err, err2;
 
-	aiosfs_jio_init(&io);
+	aiosfs_jio_init(&io, j->sb);
 	aiosfs_log_revokes(j, t, &io, lp);
 	err = aiosfs_log_buffers(j, t, f, nr, &io, lp);
+	aiosfs_jio_send(&io);
+	page = err ? NULL : aiosfs_commit_block(j, t, lp);
+	aiosfs_fstamp(times, AIOSFS_FS_WAIT);
+	aiosfs_wait_ordered(t, data);
 	err2 = aiosfs_jio_wait(&io);
-	if (err || err2)
-		return err ?: err2;
-	return aiosfs_write_commit_block(j, t, lp);
+	if (err || err2 || !page)
+		return err ?: err2 ?: -ENOMEM;
+	aios_lbio_init(&commit, AIOSFS_SB(j->sb)->s_lbio,
+		       aiosfs_jpblk(j, j->j_head) << (j->sb->s_blocksize_bits - SECTOR_SHIFT),
+		       AIOS_LBIO_WRITE | AIOS_LBIO_PREFLUSH | AIOS_LBIO_FUA |
+		       (AIOSFS_SB(j->sb)->s_poll ? 0 : AIOS_LBIO_NOPOLL));
+	aios_lbio_add_page(&commit, page);
+	j->j_head = aiosfs_jnext(j, j->j_head);
+	j->j_used++;
+	aiosfs_fstamp(times, AIOSFS_FS_COMMIT);
+	aios_lbio_submit(&commit);
+	err = aios_lbio_wait(&commit);
+	aiosfs_fstamp(times, AIOSFS_FS_NR);
+	return err;
 }
 
 /*
@@ -619,10 +659,13 @@ static int aiosfs_write_log(struct aiosfs_journal *j, struct aiosfs_txn *t,
  * dropping j_commit_mutex: freeing it may drop the last reference to an
  * inode, whose eviction starts a handle.
  */
-static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **done)
+static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **done,
+				struct aiosfs_fsync_ctx *fc)
 {
+	struct aiosfs_fsync_times *times = fc ? fc->times : NULL;
 	struct aiosfs_txn *t = j->j_running, *next;
 	struct aiosfs_logpages lp = {};
+	struct aios_lbio_batch own, *data;
 	struct aiosfs_frozen *f;
 	u32 nr, need;
 	int err;
@@ -645,7 +688,14 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 	}
 	*done = t;
 	atomic_inc(&j->j_freeing);
-	aiosfs_write_ordered(t);
+	aiosfs_fstamp(times, AIOSFS_FS_BUILD);
+	/* The caller's data may be in flight already: the rest joins it. */
+	data = fc ? fc->data : NULL;
+	if (!data) {
+		aios_lbio_batch_init(&own, AIOSFS_SB(j->sb)->s_poll);
+		data = &own;
+	}
+	aiosfs_send_ordered(t, data);
 	need = aiosfs_txn_blocks(j, t, nr);
 	if (WARN_ON_ONCE(need > j->j_maxlen - j->j_first)) {
 		err = -ENOSPC;
@@ -663,7 +713,10 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = aiosfs_write_log(j, t, f, nr, &lp);
+	if (fc)
+		fc->data = NULL;
+	err = aiosfs_write_log(j, t, f, nr, &lp, data, times);
+	data = NULL;
 	aiosfs_logpages_free(&lp);
 	if (err)
 		goto fail;
@@ -676,6 +729,9 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 	return 1;
 
 fail:
+	/* What was sent must end before its batch goes. */
+	if (data == &own)
+		aios_lbio_batch_wait(&own);
 	aiosfs_journal_abort(j, err);
 	aiosfs_frozen_free(f, nr);
 	return err;
@@ -692,14 +748,16 @@ static void aiosfs_txn_done(struct aiosfs_journal *j, struct aiosfs_txn *done)
 }
 
 /* Commits transaction tid unless it is durable already; see commit_tid. */
-static int aiosfs_commit(struct aiosfs_journal *j, u32 tid, bool any)
+static int aiosfs_commit(struct aiosfs_journal *j, u32 tid, bool any,
+			 struct aiosfs_fsync_ctx *fc)
 {
 	struct aiosfs_txn *done = NULL;
 	int ret = 0;
 
+	aiosfs_fstamp(fc ? fc->times : NULL, AIOSFS_FS_CLOSE);
 	mutex_lock(&j->j_commit_mutex);
 	if (any || aiosfs_tid_geq(tid, j->j_running->tid))
-		ret = aiosfs_commit_locked(j, &done);
+		ret = aiosfs_commit_locked(j, &done, fc);
 	else if (!aiosfs_tid_geq(j->j_commit_done, tid))
 		ret = -EIO;	/* an aborted commit left it behind */
 	mutex_unlock(&j->j_commit_mutex);
@@ -710,8 +768,10 @@ static int aiosfs_commit(struct aiosfs_journal *j, u32 tid, bool any)
 /*
  * 1: a commit ran after the caller's data was written (its flush covers
  * that data); 0: tid was durable already (the caller flushes if it must).
+ * The caller's data batch, if any, is waited for by a commit, which then
+ * sets fc->data to NULL; any other way the caller still waits for it.
  */
-int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid)
+int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsync_ctx *fc)
 {
 	struct aiosfs_journal *j = aiosfs_j(sb);
 
@@ -719,7 +779,7 @@ int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid)
 		return 0;
 	if (aiosfs_tid_geq(READ_ONCE(j->j_commit_done), tid))
 		return 0;
-	return aiosfs_commit(j, tid, false);
+	return aiosfs_commit(j, tid, false, fc);
 }
 
 int aiosfs_journal_force_commit(struct super_block *sb)
@@ -729,7 +789,7 @@ int aiosfs_journal_force_commit(struct super_block *sb)
 
 	if (!j)
 		return 0;
-	ret = aiosfs_commit(j, 0, true);
+	ret = aiosfs_commit(j, 0, true, NULL);
 	/*
 	 * Files deleted before a sync are freed when the transactions that
 	 * wrote their data are freed, maybe by another committer: wait.
@@ -752,7 +812,7 @@ static void aiosfs_commit_work(struct work_struct *work)
 				       t->t_nr_buffers > j->j_max_txn / 2);
 	spin_unlock(&j->j_lock);
 	if (due)
-		aiosfs_commit(j, 0, true);
+		aiosfs_commit(j, 0, true, NULL);
 	if (!j->j_aborted)
 		queue_delayed_work(system_long_wq, &j->j_work, interval);
 }
@@ -779,7 +839,7 @@ static int aiosfs_handle_attach(struct aiosfs_journal *j, struct aiosfs_handle *
 		}
 		spin_unlock(&j->j_lock);
 		up_read(&j->j_barrier);
-		err = aiosfs_commit(j, t->tid, false);
+		err = aiosfs_commit(j, t->tid, false, NULL);
 		if (err < 0)
 			return err;
 	}
@@ -871,7 +931,7 @@ int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits)
 	/* Restart: what the handle did so far commits on its own. */
 	aiosfs_handle_detach(h);
 	current->journal_info = NULL;
-	err = aiosfs_commit(j, tid, false);
+	err = aiosfs_commit(j, tid, false, NULL);
 	if (err >= 0)
 		err = aiosfs_handle_attach(j, h, credits);
 	current->journal_info = h;
@@ -1210,7 +1270,7 @@ void aiosfs_journal_destroy(struct super_block *sb)
 	cancel_delayed_work_sync(&j->j_work);
 	mutex_lock(&j->j_commit_mutex);
 	if (!j->j_aborted) {
-		err = aiosfs_commit_locked(j, &done);
+		err = aiosfs_commit_locked(j, &done, NULL);
 		if (err >= 0)
 			err = aiosfs_checkpoint(j, j->j_running->tid);
 		if (!err)

@@ -39,11 +39,12 @@
 /* Mount options. */
 struct aiosfs_fs_context {
 	bool noload;		/* do not replay the journal */
+	int poll;		/* 1: poll, 0: nopoll, -1: not given */
 	u32 commit;		/* seconds; 0: not given */
 	u32 errors;		/* AIOSFS_MOUNT_ERRORS_*; 0: not given */
 };
 
-enum { AIOSFS_OPT_NOLOAD, AIOSFS_OPT_COMMIT, AIOSFS_OPT_ERRORS };
+enum { AIOSFS_OPT_NOLOAD, AIOSFS_OPT_COMMIT, AIOSFS_OPT_ERRORS, AIOSFS_OPT_POLL };
 
 static const struct constant_table aiosfs_param_errors[] = {
 	{ "continue",		AIOSFS_MOUNT_ERRORS_CONT },
@@ -57,6 +58,7 @@ static const struct fs_parameter_spec aiosfs_param_specs[] = {
 	fsparam_flag("norecovery", AIOSFS_OPT_NOLOAD),
 	fsparam_u32("commit", AIOSFS_OPT_COMMIT),
 	fsparam_enum("errors", AIOSFS_OPT_ERRORS, aiosfs_param_errors),
+	fsparam_flag_no("poll", AIOSFS_OPT_POLL),
 	{}
 };
 
@@ -191,6 +193,8 @@ static struct inode *aiosfs_alloc_inode(struct super_block *sb)
 	ei->i_block_group = 0;
 	ei->i_sync_tid = 0;
 	ei->i_datasync_tid = 0;
+	atomic_set(&ei->i_wb_seq, 0);
+	ei->i_flushed_seq = 0;
 	INIT_LIST_HEAD(&ei->i_orphan);
 	ei->i_ordered = false;
 	return &ei->vfs_inode;
@@ -327,16 +331,19 @@ static void aiosfs_put_super(struct super_block *sb)
 static void aiosfs_dirty_inode(struct inode *inode, int flags)
 {
 	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
+	bool datasync = flags & I_DIRTY_DATASYNC;
 	struct aiosfs_handle *h;
 
 	h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_INODE);
 	if (IS_ERR(h))
 		return;
 	/* A size that grew must not commit before the data under it. */
-	if (S_ISREG(inode->i_mode) && i_size_read(inode) > ei->i_disksize)
+	if (S_ISREG(inode->i_mode) && i_size_read(inode) > ei->i_disksize) {
 		aiosfs_journal_add_ordered(h, inode);
+		datasync = true;
+	}
 	ei->i_disksize = i_size_read(inode);
-	aiosfs_mark_inode_dirty(h, inode);
+	__aiosfs_mark_inode_dirty(h, inode, datasync);
 	aiosfs_journal_stop(h);
 }
 
@@ -347,7 +354,7 @@ static int aiosfs_write_inode(struct inode *inode, struct writeback_control *wbc
 
 	if (wbc->sync_mode != WB_SYNC_ALL || wbc->for_sync || sb_rdonly(inode->i_sb))
 		return 0;
-	err = aiosfs_journal_commit_tid(inode->i_sb, AIOSFS_I(inode)->i_sync_tid);
+	err = aiosfs_journal_commit_tid(inode->i_sb, AIOSFS_I(inode)->i_sync_tid, NULL);
 	return err < 0 ? err : 0;
 }
 
@@ -667,6 +674,8 @@ static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		sbi->s_lbio = NULL;
 		goto out;
 	}
+	/* Spinning pays only on a device quick enough to answer within the spin. */
+	sbi->s_poll = ctx->poll >= 0 ? ctx->poll : aios_lbio_dev_direct(sbi->s_lbio);
 	/* Before any aiosfs_iget(): recovery reads the journal inode. */
 	sb->s_op = &aiosfs_sops;
 	err = aiosfs_load(sb, sbi);
@@ -762,6 +771,8 @@ static int aiosfs_reconfigure(struct fs_context *fc)
 		sbi->s_mount_opt = ctx->errors;
 	if (ctx->commit)
 		sbi->s_commit_interval = ctx->commit * HZ;
+	if (ctx->poll >= 0)
+		sbi->s_poll = ctx->poll;
 	if (to_ro == sb_rdonly(sb))
 		return 0;
 	if (to_ro) {
@@ -804,6 +815,9 @@ static int aiosfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case AIOSFS_OPT_ERRORS:
 		ctx->errors = result.uint_32;
 		break;
+	case AIOSFS_OPT_POLL:
+		ctx->poll = !result.negated;
+		break;
 	}
 	return 0;
 }
@@ -826,6 +840,7 @@ static int aiosfs_init_fs_context(struct fs_context *fc)
 
 	if (!ctx)
 		return -ENOMEM;
+	ctx->poll = -1;
 	fc->fs_private = ctx;
 	fc->ops = &aiosfs_context_ops;
 	return 0;

@@ -809,7 +809,7 @@ retry:
 		goto retry;
 	}
 	if (!err && IS_SYNC(inode))
-		err = aiosfs_journal_commit_tid(sb, tid);
+		err = aiosfs_journal_commit_tid(sb, tid, NULL);
 out:
 	aiosfs_xattr_ctx_free(c);
 	return err;

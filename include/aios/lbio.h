@@ -13,6 +13,15 @@
  * submitter calls aios_lbio_wait(), which may spin for a short while on
  * aiosnvme before it sleeps.  Submission never fails: errors arrive in
  * ->error, as a negative errno.
+ *
+ * An lbio with no pages and AIOS_LBIO_PREFLUSH is a cache flush.  On a
+ * device without a volatile write cache PREFLUSH and FUA mean nothing and
+ * are dropped (a flush then ends at once).
+ *
+ * A batch gathers lbios that one waiter awaits together, as a commit
+ * awaits its data and log blocks: aios_lbio_batch_add() before each
+ * submission, aios_lbio_batch_wait() once.  An lbio's ->end_io, if any,
+ * has run before the batch counts it as done.
  */
 #ifndef _AIOS_LBIO_H
 #define _AIOS_LBIO_H
@@ -27,10 +36,12 @@ enum {
 	AIOS_LBIO_WRITE		= 1 << 0,
 	AIOS_LBIO_FUA		= 1 << 1,	/* durable once it completes */
 	AIOS_LBIO_PREFLUSH	= 1 << 2,	/* after the device cache is flushed */
+	AIOS_LBIO_NOPOLL	= 1 << 3,	/* its waiter sleeps at once */
 };
 
 struct aios_lbio_dev;
 struct aios_lbio;
+struct aios_lbio_batch;
 
 typedef void (*aios_lbio_end_t)(struct aios_lbio *lbio);
 
@@ -43,6 +54,7 @@ struct aios_lbio {
 	aios_lbio_end_t end_io;
 	void *private;
 	int error;
+	struct aios_lbio_batch *batch;
 
 	/* Transport state. */
 	bool done;
@@ -64,6 +76,20 @@ void aios_lbio_init(struct aios_lbio *lbio, struct aios_lbio_dev *dev, sector_t 
 int aios_lbio_add_page(struct aios_lbio *lbio, struct page *page);
 void aios_lbio_submit(struct aios_lbio *lbio);
 int aios_lbio_wait(struct aios_lbio *lbio);
+
+struct aios_lbio_batch {
+	atomic_t pending;		/* lbios, plus one until the wait */
+	int error;			/* the first error */
+	bool poll;
+	struct aios_lbio_dev *dev;	/* of the last lbio sent directly */
+	unsigned int qidx;
+	u64 start_ns;
+	struct completion done;
+};
+
+void aios_lbio_batch_init(struct aios_lbio_batch *batch, bool poll);
+void aios_lbio_batch_add(struct aios_lbio_batch *batch, struct aios_lbio *lbio);
+int aios_lbio_batch_wait(struct aios_lbio_batch *batch);
 
 /*
  * Pages for reads, from a small per-CPU pool, so that allocation is not on

@@ -62,6 +62,45 @@ print("%s\t%s\t%.0f" % (sys.argv[2], sys.argv[3], j["read"]["iops"] + j["write"]
 PY
 }
 
+# commands SIDE: the commands its drive has taken so far (reads, writes, flushes).
+commands() {
+	if [ "$1" = stock ]; then
+		awk '{ print $1 + $5 + $16 }' "/sys/block/${stock#/dev/}/stat"
+	else
+		awk '{ n += $3 } END { print n }' "/sys/bus/pci/devices/${bdfs[1]}/aiosnvme/queue_stats"
+	fi
+}
+
+# measure_fsync SIDE METRIC FILE ARGS...: like measure, for writes with
+# fsync=1 or fdatasync=1: the latency of a write and its sync together;
+# appends "SIDE METRIC ctx/sync commands/sync" to the costs file.
+costs=$out/fsync-costs
+: >"$costs"
+measure_fsync() {
+	local side=$1 metric=$2 file=$3 name c0 c1
+	shift 3
+	name=$side-${metric// /_}-$r
+	c0=$(commands "$side")
+	fio --name="$name" --filename="$file" --bs=4k --iodepth=1 --runtime="$runtime" \
+	    --time_based --randrepeat=0 --output-format=json --output="$out/$name.json" \
+	    "$@" >/dev/null
+	c1=$(commands "$side")
+	python3 - "$out/$name.json" "$side" "$metric" $((c1 - c0)) "$rows" "$costs" <<'PY'
+import json, sys
+path, side, metric, cmds, rows, costs = sys.argv[1:]
+j = json.load(open(path))["jobs"][0]
+w, s = j["write"], j["sync"]
+p = s["lat_ns"].get("percentile") or w["clat_ns"]["percentile"]
+wl = w["lat_ns"]["mean"]
+with open(rows, "a") as f:
+    f.write("%s\t%s\t%.1f\t%.1f\t%.1f\n" % (side, metric, (wl + s["lat_ns"]["mean"]) / 1e3,
+                                          (wl + p["50.000000"]) / 1e3, (wl + p["99.000000"]) / 1e3))
+n = max(s["total_ios"], 1)
+with open(costs, "a") as f:
+    f.write("%s\t%s\t%.2f\t%.2f\n" % (side, metric, j["ctx"] / n, int(cmds) / n))
+PY
+}
+
 iops=$out/iops
 : >"$iops"
 echo "raw devices" >&2
@@ -123,6 +162,44 @@ done
 echo off >$stages
 umount $smnt $amnt
 
+# Writes with fsync: ext4 (default mkfs and mount options, ordered) against
+# aiosfs read-write, each on a fresh volume.  fio's ctx (context switches)
+# and the drive's commands are counted per fsync.
+echo "fsync" >&2
+mkfs.ext4 -q -F "$stock"
+"$root/tools/mkfs.aiosfs" -q -F $aios
+mount -t ext4 "$stock" $smnt
+mount -t aiosfs $aios $amnt
+# Random writes overwrite written blocks (as a database's do); appends
+# allocate a block per write.
+for mnt in $smnt $amnt; do
+	for f in w1 w2 d1; do
+		fio --name=layout --filename="$mnt/$f" --size=64M --bs=1M --rw=write \
+		    --end_fsync=1 >/dev/null
+	done
+done
+fsw=(--ioengine=psync --size=64M)
+fsync_stages=/sys/kernel/debug/aiosfs/fsync_stages
+[ -e $fsync_stages ] && echo on >$fsync_stages
+for r in $(seq "$rounds"); do
+	echo "round $r/$rounds" >&2
+	for side in stock aios; do
+		mnt=$smnt
+		[ $side = aios ] && mnt=$amnt
+		[ $side = aios ] && [ -e $fsync_stages ] && echo reset >$fsync_stages
+		measure_fsync $side "fs 4k randwrite+fsync" "$mnt/w1" "${fsw[@]}" --rw=randwrite --fsync=1
+		[ $side = aios ] && [ -e $fsync_stages ] && cat $fsync_stages >"$out/aiosfs-fsync-stages-$r.txt"
+		measure_fsync $side "fs 4k randwrite+fsync 2 jobs" "$mnt/w2" "${fsw[@]}" --rw=randwrite \
+			--fsync=1 --numjobs=2 --group_reporting
+		measure_fsync $side "fs 4k append+fsync" "$mnt/a-$r" --ioengine=psync --rw=write \
+			--size=1G --fsync=1 --fallocate=none
+		measure_fsync $side "fs 4k randwrite+fdatasync" "$mnt/d1" "${fsw[@]}" --rw=randwrite \
+			--fdatasync=1
+	done
+done
+[ -e $fsync_stages ] && echo off >$fsync_stages
+umount $smnt $amnt
+
 python3 - "$rows" "$rounds" "$runtime" "$(uname -r)" >"$report" <<'PY'
 import sys
 from collections import defaultdict
@@ -156,8 +233,6 @@ if f:
                     ("fs 4k cold randread", "aiosfs cold 4k read")):
         if v["aios", m]:
             print("| %s mean / floor | - | - | %.2f | - |" % (what, avg(v["aios", m], 0) / fl))
-print()
-print("Not measured yet: write+fsync (aiosfs is read-only so far).")
 PY
 {
 	echo
@@ -165,6 +240,12 @@ PY
 	echo "during the insertion stage):"
 	echo
 	sed 's/^/    /' "$out/aiosfs-stages-4k-$rounds.txt"
+	if [ -e "$out/aiosfs-fsync-stages-$rounds.txt" ]; then
+		echo
+		echo "Where an aiosfs 4 KiB write+fsync's time goes (round $rounds):"
+		echo
+		sed 's/^/    /' "$out/aiosfs-fsync-stages-$rounds.txt"
+	fi
 } >>"$report"
 python3 - "$iops" >>"$report" <<'PY'
 import sys
@@ -180,6 +261,25 @@ if v:
         if s and a:
             s, a = sum(s) / len(s), sum(a) / len(a)
             print("| %s | %.0f | %.0f | %.2f |" % (m, s, a, a / s))
+PY
+python3 - "$costs" >>"$report" <<'PY'
+import sys
+from collections import defaultdict
+v = defaultdict(list)
+for line in open(sys.argv[1]):
+    side, metric, ctx, cmds = line.rstrip("\n").split("\t")
+    v[metric, side].append((float(ctx), float(cmds)))
+if v:
+    print("\nPer sync, means over the rounds (fio's context switches of the job; the drive's "
+          "commands: reads, writes and flushes, the flush ahead of a commit block counting "
+          "as one of its own on both sides):\n")
+    print("| workload | stock ctx | aios ctx | stock commands | aios commands |")
+    print("|---|---|---|---|---|")
+    for m in dict.fromkeys(m for m, _ in v):
+        s, a = v[m, "stock"], v[m, "aios"]
+        if s and a:
+            f = lambda xs, i: sum(x[i] for x in xs) / len(xs)
+            print("| %s | %.2f | %.2f | %.2f | %.2f |" % (m, f(s, 0), f(a, 0), f(s, 1), f(a, 1)))
 PY
 cat "$report"
 "$root/tools/aios-bind" --reset "${bdfs[1]}" >/dev/null

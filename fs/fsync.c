@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aiosfs: fsync without serial waits, the second half of the paper.
+ *
+ * The file's dirty pages go to the device through lbio and nobody waits
+ * for them yet; in the caller's own context (no journal thread) the
+ * commit then closes the running transaction, sends its log blocks behind
+ * the data and builds the commit block while both are in flight
+ * (journal.c).  Only the commit block waits, for data and log together,
+ * and goes with a flush ahead of it.  On aiosnvme every wait first spins
+ * while the device is quick (the poll mount option).
+ *
+ * fdatasync of an overwrite whose inode change fdatasync need not keep
+ * (timestamps) sends the data and one flush; an fsync that finds nothing
+ * to write and nothing written since its last flush returns at once.
+ */
+#include <linux/buffer_head.h>
+#include <linux/fs.h>
+#include <linux/pagemap.h>
+#include <linux/pagevec.h>
+#include <linux/slab.h>
+#include <linux/writeback.h>
+#include "aiosfs.h"
+
+/* Pages being gathered into runs at consecutive blocks. */
+struct aiosfs_dsend {
+	struct inode *inode;
+	struct aios_lbio_batch *batch;
+	struct aios_lbio *cur;
+	u64 next;			/* the block that would extend cur */
+	int sent;
+};
+
+/* In interrupt context.  The error goes in first: the last page may take the inode along. */
+static void aiosfs_data_end(struct aios_lbio *lbio)
+{
+	unsigned int i;
+
+	if (lbio->error)
+		mapping_set_error(lbio->private, lbio->error);
+	for (i = 0; i < lbio->nr_pages; i++)
+		folio_end_writeback(page_folio(lbio->pages[i]));
+	kfree(lbio);
+}
+
+static void aiosfs_dsend_submit(struct aiosfs_dsend *ds)
+{
+	if (ds->cur)
+		aios_lbio_submit(ds->cur);
+	ds->cur = NULL;
+}
+
+static void aiosfs_dsend_add(struct aiosfs_dsend *ds, struct folio *folio, u64 pblk)
+{
+	struct super_block *sb = ds->inode->i_sb;
+	struct aios_lbio *lbio = ds->cur;
+
+	if (lbio && (lbio->nr_pages == AIOS_LBIO_MAX_PAGES || pblk != ds->next)) {
+		aiosfs_dsend_submit(ds);
+		lbio = NULL;
+	}
+	if (!lbio) {
+		lbio = kmalloc(sizeof(*lbio), GFP_NOFS | __GFP_NOFAIL);
+		aios_lbio_init(lbio, AIOSFS_SB(sb)->s_lbio,
+			       pblk << (sb->s_blocksize_bits - SECTOR_SHIFT), AIOS_LBIO_WRITE);
+		lbio->end_io = aiosfs_data_end;
+		lbio->private = ds->inode->i_mapping;
+		aios_lbio_batch_add(ds->batch, lbio);
+		ds->cur = lbio;
+	}
+	aios_lbio_add_page(lbio, &folio->page);
+	ds->next = pblk + 1;
+	ds->sent++;
+}
+
+/*
+ * One dirty page, as WB_SYNC_ALL writeback would take it.  False when it
+ * must go the ordinary way: every dirty page inside the file should have
+ * a written block (allocated when it was dirtied), but the ordinary path
+ * copes with whatever is not so.
+ */
+static bool aiosfs_send_folio(struct aiosfs_dsend *ds, struct folio *folio)
+{
+	struct inode *inode = ds->inode;
+	struct buffer_head *bh, *head;
+	struct aiosfs_map map;
+	loff_t size, pos;
+	bool ok = true;
+
+	folio_lock(folio);
+	if (folio->mapping != inode->i_mapping || !folio_test_dirty(folio))
+		goto unlock;
+	if (folio_test_writeback(folio)) {
+		/* Dirtied again while on its way: ours must not wait behind it. */
+		aiosfs_dsend_submit(ds);
+		folio_wait_writeback(folio);
+	}
+	size = i_size_read(inode);
+	pos = folio_pos(folio);
+	if (pos >= size)
+		goto unlock;		/* a truncate is dropping it */
+	if (folio_test_large(folio) || !folio_test_uptodate(folio) ||
+	    aiosfs_map_blocks(inode, pos >> inode->i_blkbits, 1, &map) || !map.m_pblk ||
+	    map.m_unwritten || (PAGE_SIZE >> inode->i_blkbits) != 1) {
+		ok = false;
+		goto unlock;
+	}
+	if (!folio_clear_dirty_for_io(folio))
+		goto unlock;
+	head = folio_buffers(folio);
+	bh = head;
+	if (bh) {
+		do {
+			clear_buffer_dirty(bh);
+			bh = bh->b_this_page;
+		} while (bh != head);
+	}
+	/* What mmap wrote past the end must not reach the disk. */
+	if (size - pos < folio_size(folio))
+		folio_zero_segment(folio, size - pos, folio_size(folio));
+	folio_start_writeback(folio);
+	folio_unlock(folio);
+	aiosfs_dsend_add(ds, folio, map.m_pblk);
+	return true;
+
+unlock:
+	folio_unlock(folio);
+	return ok;
+}
+
+/*
+ * Sends the dirty pages of [start, end] through lbio in @batch, without
+ * waiting; what it cannot send is written the ordinary way (not in the
+ * batch).  Returns how many pages went in the batch.
+ */
+int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
+		     struct aios_lbio_batch *batch)
+{
+	struct address_space *mapping = inode->i_mapping;
+	pgoff_t index = start >> PAGE_SHIFT, last = end >> PAGE_SHIFT;
+	struct aiosfs_dsend ds = { .inode = inode, .batch = batch };
+	struct folio_batch fbatch;
+	unsigned int i, nr;
+	bool all = true;
+
+	if (!mapping_tagged(mapping, PAGECACHE_TAG_DIRTY))
+		return 0;
+	folio_batch_init(&fbatch);
+	while ((nr = filemap_get_folios_tag(mapping, &index, last, PAGECACHE_TAG_DIRTY,
+					   &fbatch))) {
+		for (i = 0; i < nr; i++)
+			all &= aiosfs_send_folio(&ds, fbatch.folios[i]);
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	aiosfs_dsend_submit(&ds);
+	if (!all)
+		filemap_fdatawrite_range(mapping, start, end);
+	return ds.sent;
+}
+
+/* A cache flush, waited for as the poll option says. */
+int aiosfs_dev_flush(struct super_block *sb)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
+	struct aios_lbio lbio;
+
+	aios_lbio_init(&lbio, sbi->s_lbio, 0, AIOS_LBIO_WRITE | AIOS_LBIO_PREFLUSH |
+		       (sbi->s_poll ? 0 : AIOS_LBIO_NOPOLL));
+	aios_lbio_submit(&lbio);
+	return aios_lbio_wait(&lbio);
+}
+
+/*
+ * The data goes first and is not waited for here: a commit waits for it
+ * just before its commit block, with the log blocks already sent behind
+ * it.  With the transaction durable already, the data needs a flush of
+ * its own after it lands.
+ */
+int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct inode *inode = mapping->host;
+	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
+	struct super_block *sb = inode->i_sb;
+	struct aiosfs_fsync_times times = {};
+	struct aiosfs_fsync_ctx fc = {};
+	struct aios_lbio_batch batch;
+	int sent, ret, kind, err = 0;
+	u32 seq, tid;
+
+	if (sb_rdonly(sb))
+		return file_write_and_wait_range(file, start, end);
+	if (static_branch_unlikely(&aiosfs_fsync_stats_key))
+		fc.times = &times;
+	seq = atomic_read(&ei->i_wb_seq);
+	/* Writeback already in flight is not in the batch: it ends first (rarely any). */
+	filemap_fdatawait_range_keep_errors(mapping, start, end);
+	aios_lbio_batch_init(&batch, AIOSFS_SB(sb)->s_poll);
+	fc.data = &batch;
+	aiosfs_fstamp(fc.times, AIOSFS_FS_DATA);
+	sent = aiosfs_send_data(inode, start, end, &batch);
+	tid = datasync ? READ_ONCE(ei->i_datasync_tid) : READ_ONCE(ei->i_sync_tid);
+	ret = aiosfs_journal_commit_tid(sb, tid, &fc);
+	if (fc.data)
+		aios_lbio_batch_wait(fc.data);
+	/* Other writeback since we looked (the flusher's, or the ordinary way). */
+	if (atomic_read(&ei->i_wb_seq) != seq) {
+		filemap_fdatawait_range_keep_errors(mapping, start, end);
+		if (ret > 0)
+			ret = 0;	/* the commit's flush may have gone before it ended */
+	}
+	if (ret < 0)
+		return ret;
+	kind = ret ? -1 : AIOSFS_FSYNC_NOTHING;
+	if (!ret && (sent || seq != READ_ONCE(ei->i_flushed_seq) ||
+		     atomic_read(&ei->i_wb_seq) != seq)) {
+		err = aiosfs_dev_flush(sb);
+		kind = AIOSFS_FSYNC_FLUSH;
+	}
+	if (fc.times)
+		aiosfs_fsync_stats_add(&times, kind);
+	/* A whole-file fsync vouches for every writeback before it. */
+	if (!err && start == 0 && end == LLONG_MAX)
+		WRITE_ONCE(ei->i_flushed_seq, seq);
+	return err ?: file_check_and_advance_wb_err(file);
+}
