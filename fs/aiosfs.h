@@ -156,13 +156,19 @@ int aiosfs_journal_revoke(struct aiosfs_handle *h, u64 blk);
 int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode);
 u32 aiosfs_handle_tid(struct aiosfs_handle *h);
 /* Commits transaction tid if it is not yet durable, and waits for it. */
-/* What an fsync hands the commit: its data in flight, its time stamps. */
+/*
+ * What an fsync hands the commit: its data in flight, its time stamps.
+ * Whoever commits the transaction the fsync waits for waits for its data
+ * too, before the commit block's flush (group commit).
+ */
 struct aiosfs_fsync_ctx {
 	struct aios_lbio_batch *data;		/* NULL once waited for */
 	struct aiosfs_fsync_times *times;	/* NULL: not counted */
+	struct list_head node;			/* on the transaction's t_syncers */
 };
 int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsync_ctx *fc);
 int aiosfs_journal_force_commit(struct super_block *sb);
+bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid);
 int aiosfs_journal_load(struct super_block *sb);
 /* The journal inode's blocks, for the writer and for recovery. */
 struct aiosfs_jext {
@@ -420,7 +426,7 @@ struct aiosfs_fsync_times {
 };
 
 /* fsyncs that did not commit, as aiosfs_fsync_stats_add() kinds (-1: it committed). */
-enum { AIOSFS_FSYNC_NOTHING, AIOSFS_FSYNC_FLUSH };
+enum { AIOSFS_FSYNC_NOTHING, AIOSFS_FSYNC_FLUSH, AIOSFS_FSYNC_JOINED };
 
 DECLARE_STATIC_KEY_FALSE(aiosfs_stats_key);
 DECLARE_STATIC_KEY_FALSE(aiosfs_fsync_stats_key);
@@ -457,7 +463,7 @@ vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf);
 /* fsync.c */
 int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
-		     struct aios_lbio_batch *batch);
+		     struct aios_lbio_batch *batch, bool *fua);
 int aiosfs_dev_flush(struct super_block *sb);
 
 /* falloc.c */

@@ -11,8 +11,9 @@
  * while the device is quick (the poll mount option).
  *
  * fdatasync of an overwrite whose inode change fdatasync need not keep
- * (timestamps) sends the data and one flush; an fsync that finds nothing
- * to write and nothing written since its last flush returns at once.
+ * (timestamps) sends the data and one flush, or only the data as one FUA
+ * write when it fits one command; an fsync that finds nothing to write and
+ * nothing written since its last flush returns at once.
  */
 #include <linux/buffer_head.h>
 #include <linux/fs.h>
@@ -29,6 +30,7 @@ struct aiosfs_dsend {
 	struct aios_lbio *cur;
 	u64 next;			/* the block that would extend cur */
 	int sent;
+	int submitted;			/* lbios */
 };
 
 /* In interrupt context.  The error goes in first: the last page may take the inode along. */
@@ -45,8 +47,10 @@ static void aiosfs_data_end(struct aios_lbio *lbio)
 
 static void aiosfs_dsend_submit(struct aiosfs_dsend *ds)
 {
-	if (ds->cur)
+	if (ds->cur) {
 		aios_lbio_submit(ds->cur);
+		ds->submitted++;
+	}
 	ds->cur = NULL;
 }
 
@@ -131,10 +135,12 @@ unlock:
 /*
  * Sends the dirty pages of [start, end] through lbio in @batch, without
  * waiting; what it cannot send is written the ordinary way (not in the
- * batch).  Returns how many pages went in the batch.
+ * batch).  Returns how many pages went in the batch.  With @fua, data that
+ * fits one command goes as a FUA write, durable when it ends, and *fua
+ * says whether it did.
  */
 int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
-		     struct aios_lbio_batch *batch)
+		     struct aios_lbio_batch *batch, bool *fua)
 {
 	struct address_space *mapping = inode->i_mapping;
 	pgoff_t index = start >> PAGE_SHIFT, last = end >> PAGE_SHIFT;
@@ -143,6 +149,8 @@ int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
 	unsigned int i, nr;
 	bool all = true;
 
+	if (fua)
+		*fua = false;
 	if (!mapping_tagged(mapping, PAGECACHE_TAG_DIRTY))
 		return 0;
 	folio_batch_init(&fbatch);
@@ -152,6 +160,10 @@ int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
 			all &= aiosfs_send_folio(&ds, fbatch.folios[i]);
 		folio_batch_release(&fbatch);
 		cond_resched();
+	}
+	if (fua && ds.cur && !ds.submitted && all) {
+		ds.cur->flags |= AIOS_LBIO_FUA;
+		*fua = true;
 	}
 	aiosfs_dsend_submit(&ds);
 	if (!all)
@@ -187,6 +199,7 @@ int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	struct aiosfs_fsync_ctx fc = {};
 	struct aios_lbio_batch batch;
 	int sent, ret, kind, err = 0;
+	bool fua = false;
 	u32 seq, tid;
 
 	if (sb_rdonly(sb))
@@ -198,9 +211,12 @@ int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	filemap_fdatawait_range_keep_errors(mapping, start, end);
 	aios_lbio_batch_init(&batch, AIOSFS_SB(sb)->s_poll);
 	fc.data = &batch;
+	INIT_LIST_HEAD(&fc.node);
 	aiosfs_fstamp(fc.times, AIOSFS_FS_DATA);
-	sent = aiosfs_send_data(inode, start, end, &batch);
 	tid = datasync ? READ_ONCE(ei->i_datasync_tid) : READ_ONCE(ei->i_sync_tid);
+	/* No commit to come: a lone data write may as well be durable itself. */
+	sent = aiosfs_send_data(inode, start, end, &batch,
+				aiosfs_journal_tid_durable(sb, tid) ? &fua : NULL);
 	ret = aiosfs_journal_commit_tid(sb, tid, &fc);
 	if (fc.data)
 		aios_lbio_batch_wait(fc.data);
@@ -212,8 +228,9 @@ int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	}
 	if (ret < 0)
 		return ret;
-	kind = ret ? -1 : AIOSFS_FSYNC_NOTHING;
-	if (!ret && (sent || seq != READ_ONCE(ei->i_flushed_seq) ||
+	kind = ret ? (times.t[AIOSFS_FS_NR] ? -1 : AIOSFS_FSYNC_JOINED) :
+	       sent ? AIOSFS_FSYNC_FLUSH : AIOSFS_FSYNC_NOTHING;
+	if (!ret && ((sent && !fua) || seq != READ_ONCE(ei->i_flushed_seq) ||
 		     atomic_read(&ei->i_wb_seq) != seq)) {
 		err = aiosfs_dev_flush(sb);
 		kind = AIOSFS_FSYNC_FLUSH;

@@ -45,6 +45,7 @@ struct aiosfs_txn {
 	struct list_head t_buffers;	/* through bh->b_assoc_buffers */
 	struct xarray t_revoked;	/* home block -> 1 */
 	u32 t_nr_revoked;
+	struct list_head t_syncers;	/* struct aiosfs_fsync_ctx, whose data it waits for */
 	struct inode **t_ordered;	/* held with ihold() */
 	u32 t_nr_ordered;
 	u32 t_max_ordered;
@@ -107,6 +108,7 @@ static struct aiosfs_txn *aiosfs_txn_new(u32 tid)
 		return NULL;
 	t->tid = tid;
 	INIT_LIST_HEAD(&t->t_buffers);
+	INIT_LIST_HEAD(&t->t_syncers);
 	xa_init(&t->t_revoked);
 	t->t_start = jiffies;
 	return t;
@@ -518,21 +520,37 @@ static void aiosfs_send_ordered(struct aiosfs_txn *t, struct aios_lbio_batch *da
 	u32 i;
 
 	for (i = 0; i < t->t_nr_ordered; i++)
-		aiosfs_send_data(t->t_ordered[i], 0, LLONG_MAX, data);
+		aiosfs_send_data(t->t_ordered[i], 0, LLONG_MAX, data, NULL);
 }
 
 /*
- * After the batch, what else was under writeback when the data was sent
+ * The data of the fsyncs waiting for the transaction, then the other
+ * ordered data, then what else was under writeback when that was sent
  * (the flusher's).  An error stays in the mapping for fsync to report,
  * as in ext4.
  */
 static void aiosfs_wait_ordered(struct aiosfs_txn *t, struct aios_lbio_batch *data)
 {
+	struct aiosfs_fsync_ctx *fc, *tmp;
 	u32 i;
 
+	list_for_each_entry_safe(fc, tmp, &t->t_syncers, node) {
+		aios_lbio_batch_wait(fc->data);
+		fc->data = NULL;
+		list_del_init(&fc->node);
+	}
 	aios_lbio_batch_wait(data);
 	for (i = 0; i < t->t_nr_ordered; i++)
 		filemap_fdatawait_keep_errors(t->t_ordered[i]->i_mapping);
+}
+
+/* A failed commit leaves every fsync to wait for its own data. */
+static void aiosfs_drop_syncers(struct aiosfs_txn *t)
+{
+	struct aiosfs_fsync_ctx *fc, *tmp;
+
+	list_for_each_entry_safe(fc, tmp, &t->t_syncers, node)
+		list_del_init(&fc->node);
 }
 
 static void aiosfs_ckpt_free(struct aiosfs_ckpt *c)
@@ -679,8 +697,12 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 		return -ENOMEM;
 	down_write(&j->j_barrier);
 	err = aiosfs_freeze(j, t, &f, &nr);
-	if (!err)
+	if (!err) {
+		/* From here on, fsyncs join next, and t's syncers are ours. */
+		spin_lock(&j->j_lock);
 		j->j_running = next;
+		spin_unlock(&j->j_lock);
+	}
 	up_write(&j->j_barrier);
 	if (err) {
 		kfree(next);
@@ -689,12 +711,8 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 	*done = t;
 	atomic_inc(&j->j_freeing);
 	aiosfs_fstamp(times, AIOSFS_FS_BUILD);
-	/* The caller's data may be in flight already: the rest joins it. */
-	data = fc ? fc->data : NULL;
-	if (!data) {
-		aios_lbio_batch_init(&own, AIOSFS_SB(j->sb)->s_poll);
-		data = &own;
-	}
+	data = &own;
+	aios_lbio_batch_init(data, AIOSFS_SB(j->sb)->s_poll);
 	aiosfs_send_ordered(t, data);
 	need = aiosfs_txn_blocks(j, t, nr);
 	if (WARN_ON_ONCE(need > j->j_maxlen - j->j_first)) {
@@ -713,8 +731,6 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 		err = -ENOMEM;
 		goto fail;
 	}
-	if (fc)
-		fc->data = NULL;
 	err = aiosfs_write_log(j, t, f, nr, &lp, data, times);
 	data = NULL;
 	aiosfs_logpages_free(&lp);
@@ -730,8 +746,9 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 
 fail:
 	/* What was sent must end before its batch goes. */
-	if (data == &own)
-		aios_lbio_batch_wait(&own);
+	if (data)
+		aios_lbio_batch_wait(data);
+	aiosfs_drop_syncers(t);
 	aiosfs_journal_abort(j, err);
 	aiosfs_frozen_free(f, nr);
 	return err;
@@ -760,7 +777,16 @@ static int aiosfs_commit(struct aiosfs_journal *j, u32 tid, bool any,
 		ret = aiosfs_commit_locked(j, &done, fc);
 	else if (!aiosfs_tid_geq(j->j_commit_done, tid))
 		ret = -EIO;	/* an aborted commit left it behind */
+	if (fc && !list_empty(&fc->node)) {
+		/* Its transaction is still running, empty of what it waits for. */
+		spin_lock(&j->j_lock);
+		list_del_init(&fc->node);
+		spin_unlock(&j->j_lock);
+	}
 	mutex_unlock(&j->j_commit_mutex);
+	/* Another's commit waited for its data before the flush. */
+	if (!ret && fc && !fc->data)
+		ret = 1;
 	aiosfs_txn_done(j, done);
 	return ret;
 }
@@ -779,7 +805,21 @@ int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsy
 		return 0;
 	if (aiosfs_tid_geq(READ_ONCE(j->j_commit_done), tid))
 		return 0;
+	if (fc) {
+		/* The commit of tid, whoever runs it, will wait for our data. */
+		spin_lock(&j->j_lock);
+		if (j->j_running->tid == tid)
+			list_add_tail(&fc->node, &j->j_running->t_syncers);
+		spin_unlock(&j->j_lock);
+	}
 	return aiosfs_commit(j, tid, false, fc);
+}
+
+bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid)
+{
+	struct aiosfs_journal *j = aiosfs_j(sb);
+
+	return !j || aiosfs_tid_geq(READ_ONCE(j->j_commit_done), tid);
 }
 
 int aiosfs_journal_force_commit(struct super_block *sb)

@@ -52,7 +52,8 @@ static const char * const aiosfs_fsync_names[AIOSFS_FS_NR] = {
 
 static const char * const aiosfs_fsync_kinds[] = {
 	[AIOSFS_FSYNC_NOTHING]	= "fsyncs with nothing to do",
-	[AIOSFS_FSYNC_FLUSH]	= "fsyncs that sent data + a flush (no commit)",
+	[AIOSFS_FSYNC_FLUSH]	= "fsyncs with data but no commit (a flush or FUA)",
+	[AIOSFS_FSYNC_JOINED]	= "fsyncs whose data another's commit waited for",
 	NULL,
 };
 

@@ -18,7 +18,8 @@ comes after every write that completed before it was sent) and checks
     flush after those blocks (device-mapper sends a preflush as a flush of
     its own, just before the write);
   - every data block of round N came before a flush that came before the
-    mark r-N (fsync returned only with its data durable);
+    mark r-N, or was itself a FUA write (fsync returned only with its data
+    durable);
   - an overwrite + fdatasync wrote nothing to the journal, and an fsync
     with nothing to write wrote nothing and flushed nothing.
 """
@@ -186,7 +187,7 @@ def check(log, jstart, jlen, manifest, vwc):
             if len(blocks) != k:
                 errors.append("round %d (%s): %d of its %d data blocks in the log by its mark" %
                               (n, kind, len(blocks), k))
-            late = [b for b, i in blocks.items() if i > last_flush]
+            late = [b for b, (i, fua) in blocks.items() if i > last_flush and not fua]
             if late:
                 errors.append("round %d (%s): data %s not followed by a flush before the mark"
                               % (n, kind, late))
@@ -214,7 +215,7 @@ def check(log, jstart, jlen, manifest, vwc):
                 j.write(idx, flags, pblk - jstart, blk)
             elif blk.startswith(TAG):
                 n, name, fb = blk[len(TAG):blk.index(b"\n")].split()
-                tagged.setdefault(int(n), {})[(name.decode(), int(fb))] = idx
+                tagged.setdefault(int(n), {})[(name.decode(), int(fb))] = (idx, flags & FUA)
     if checked != len(rounds):
         errors.append("%d marks in the log for %d rounds" % (checked, len(rounds)))
     if not j.commits:

@@ -71,7 +71,8 @@ commands() {
 	fi
 }
 
-# measure_fsync SIDE METRIC FILE ARGS...: like measure, for writes with
+# measure_fsync SIDE METRIC FILE ARGS...: like measure (FILE may be empty
+# when ARGS name the files), for writes with
 # fsync=1 or fdatasync=1: the latency of a write and its sync together;
 # appends "SIDE METRIC ctx/sync commands/sync" to the costs file.
 costs=$out/fsync-costs
@@ -81,7 +82,7 @@ measure_fsync() {
 	shift 3
 	name=$side-${metric// /_}-$r
 	c0=$(commands "$side")
-	fio --name="$name" --filename="$file" --bs=4k --iodepth=1 --runtime="$runtime" \
+	fio --name="$name" ${file:+--filename="$file"} --bs=4k --iodepth=1 --runtime="$runtime" \
 	    --time_based --randrepeat=0 --output-format=json --output="$out/$name.json" \
 	    "$@" >/dev/null
 	c1=$(commands "$side")
@@ -95,7 +96,8 @@ wl = w["lat_ns"]["mean"]
 with open(rows, "a") as f:
     f.write("%s\t%s\t%.1f\t%.1f\t%.1f\n" % (side, metric, (wl + s["lat_ns"]["mean"]) / 1e3,
                                           (wl + p["50.000000"]) / 1e3, (wl + p["99.000000"]) / 1e3))
-n = max(s["total_ios"], 1)
+# fio counts fdatasyncs in the latency but not in total_ios: one per write.
+n = max(s["total_ios"] or w["total_ios"], 1)
 with open(costs, "a") as f:
     f.write("%s\t%s\t%.2f\t%.2f\n" % (side, metric, j["ctx"] / n, int(cmds) / n))
 PY
@@ -103,102 +105,120 @@ PY
 
 iops=$out/iops
 : >"$iops"
-echo "raw devices" >&2
-for d in "$stock" $aios; do
-	dd if=/dev/urandom of="$d" bs=1M count=512 oflag=direct status=none
-done
-raw=(--direct=1 --size=512M --ioengine=psync)
-for r in $(seq "$rounds"); do
-	echo "round $r/$rounds" >&2
-	for side in stock aios; do
-		dev=$stock
-		[ $side = aios ] && dev=$aios
-		measure $side "raw 4k randread" "$dev" "${raw[@]}" --rw=randread
-		measure $side "raw 4k randwrite" "$dev" "${raw[@]}" --rw=randwrite
-	done
-	measure floor "raw 4k randread" "$stock" --direct=1 --size=512M --rw=randread \
-		--ioengine=io_uring --hipri=1
-	for side in stock aios; do
-		dev=$stock
-		[ $side = aios ] && dev=$aios
-		measure_iops $side "raw 4k randread QD32 IOPS" "$dev" "${raw[@]}" --rw=randread
-	done
-done
-
-# The same file on both, written by ext4; aiosfs mounts its volume read-only.
-echo "filesystems" >&2
 smnt=/tmp/bench.ext4 amnt=/tmp/bench.aiosfs
 mkdir -p $smnt $amnt
-mkfs.ext4 -q -F "$stock"
-"$root/tools/mkfs.aiosfs" -q -F $aios
-for m in "$stock:$smnt" "$aios:$amnt"; do
-	mount -t ext4 "${m%%:*}" "${m#*:}"
-	fio --name=layout --filename="${m#*:}/file" --size=768M --bs=1M --rw=write \
-	    --end_fsync=1 >/dev/null
-	umount "${m#*:}"
-done
-mount -t ext4 "$stock" $smnt
-mount -t aiosfs -o ro $aios $amnt
-# Cold: fio drops the file's pages before each run (invalidate) and its
-# random map reads no block twice within a run.
-fsrd=(--size=768M --ioengine=psync --rw=randread --invalidate=1)
-stages=/sys/kernel/debug/aiosfs/read_stages
-mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-echo on >$stages
-for r in $(seq "$rounds"); do
-	echo "round $r/$rounds" >&2
-	for bs in 4k 16k 128k; do
+
+bench_raw() {
+	echo "raw devices" >&2
+	for d in "$stock" $aios; do
+		dd if=/dev/urandom of="$d" bs=1M count=512 oflag=direct status=none
+	done
+	raw=(--direct=1 --size=512M --ioengine=psync)
+	for r in $(seq "$rounds"); do
+		echo "round $r/$rounds" >&2
 		for side in stock aios; do
-			mnt=$smnt
-			[ $side = aios ] && mnt=$amnt
-			sync
-			echo 3 >/proc/sys/vm/drop_caches
-			echo reset >$stages
-			measure $side "fs $bs cold randread" "$mnt/file" "${fsrd[@]}" --bs=$bs
-			if [ $side = aios ]; then cat $stages >"$out/aiosfs-stages-$bs-$r.txt"; fi
+			dev=$stock
+			[ $side = aios ] && dev=$aios
+			measure $side "raw 4k randread" "$dev" "${raw[@]}" --rw=randread
+			measure $side "raw 4k randwrite" "$dev" "${raw[@]}" --rw=randwrite
+		done
+		measure floor "raw 4k randread" "$stock" --direct=1 --size=512M --rw=randread \
+			--ioengine=io_uring --hipri=1
+		for side in stock aios; do
+			dev=$stock
+			[ $side = aios ] && dev=$aios
+			measure_iops $side "raw 4k randread QD32 IOPS" "$dev" "${raw[@]}" --rw=randread
 		done
 	done
-done
-echo off >$stages
-umount $smnt $amnt
+}
+
+# The same file on both, written by ext4; aiosfs mounts its volume read-only.
+bench_read() {
+	echo "filesystems" >&2
+	mkfs.ext4 -q -F "$stock"
+	"$root/tools/mkfs.aiosfs" -q -F $aios
+	for m in "$stock:$smnt" "$aios:$amnt"; do
+		mount -t ext4 "${m%%:*}" "${m#*:}"
+		fio --name=layout --filename="${m#*:}/file" --size=768M --bs=1M --rw=write \
+		    --end_fsync=1 >/dev/null
+		umount "${m#*:}"
+	done
+	mount -t ext4 "$stock" $smnt
+	mount -t aiosfs -o ro $aios $amnt
+	# Cold: fio drops the file's pages before each run (invalidate) and its
+	# random map reads no block twice within a run.
+	fsrd=(--size=768M --ioengine=psync --rw=randread --invalidate=1)
+	stages=/sys/kernel/debug/aiosfs/read_stages
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+	echo on >$stages
+	for r in $(seq "$rounds"); do
+		echo "round $r/$rounds" >&2
+		for bs in 4k 16k 128k; do
+			for side in stock aios; do
+				mnt=$smnt
+				[ $side = aios ] && mnt=$amnt
+				sync
+				echo 3 >/proc/sys/vm/drop_caches
+				echo reset >$stages
+				measure $side "fs $bs cold randread" "$mnt/file" "${fsrd[@]}" --bs=$bs
+				if [ $side = aios ]; then cat $stages >"$out/aiosfs-stages-$bs-$r.txt"; fi
+			done
+		done
+	done
+	echo off >$stages
+	umount $smnt $amnt
+}
 
 # Writes with fsync: ext4 (default mkfs and mount options, ordered) against
 # aiosfs read-write, each on a fresh volume.  fio's ctx (context switches)
 # and the drive's commands are counted per fsync.
-echo "fsync" >&2
-mkfs.ext4 -q -F "$stock"
-"$root/tools/mkfs.aiosfs" -q -F $aios
-mount -t ext4 "$stock" $smnt
-mount -t aiosfs $aios $amnt
-# Random writes overwrite written blocks (as a database's do); appends
-# allocate a block per write.
-for mnt in $smnt $amnt; do
-	for f in w1 w2 d1; do
-		fio --name=layout --filename="$mnt/$f" --size=64M --bs=1M --rw=write \
-		    --end_fsync=1 >/dev/null
+bench_fsync() {
+	echo "fsync" >&2
+	mkfs.ext4 -q -F "$stock"
+	"$root/tools/mkfs.aiosfs" -q -F $aios
+	mount -t ext4 "$stock" $smnt
+	mount -t aiosfs $aios $amnt
+	# Random writes overwrite written blocks (as a database's do); appends
+	# allocate a block per write.
+	for mnt in $smnt $amnt; do
+		for f in w1 w2.0 w2.1 d1; do
+			fio --name=layout --filename="$mnt/$f" --size=64M --bs=1M --rw=write \
+			    --end_fsync=1 >/dev/null
+		done
 	done
-done
-fsw=(--ioengine=psync --size=64M)
-fsync_stages=/sys/kernel/debug/aiosfs/fsync_stages
-[ -e $fsync_stages ] && echo on >$fsync_stages
-for r in $(seq "$rounds"); do
-	echo "round $r/$rounds" >&2
-	for side in stock aios; do
-		mnt=$smnt
-		[ $side = aios ] && mnt=$amnt
-		[ $side = aios ] && [ -e $fsync_stages ] && echo reset >$fsync_stages
-		measure_fsync $side "fs 4k randwrite+fsync" "$mnt/w1" "${fsw[@]}" --rw=randwrite --fsync=1
-		[ $side = aios ] && [ -e $fsync_stages ] && cat $fsync_stages >"$out/aiosfs-fsync-stages-$r.txt"
-		measure_fsync $side "fs 4k randwrite+fsync 2 jobs" "$mnt/w2" "${fsw[@]}" --rw=randwrite \
-			--fsync=1 --numjobs=2 --group_reporting
-		measure_fsync $side "fs 4k append+fsync" "$mnt/a-$r" --ioengine=psync --rw=write \
-			--size=1G --fsync=1 --fallocate=none
-		measure_fsync $side "fs 4k randwrite+fdatasync" "$mnt/d1" "${fsw[@]}" --rw=randwrite \
-			--fdatasync=1
+	fsw=(--ioengine=psync --size=64M)
+	fsync_stages=/sys/kernel/debug/aiosfs/fsync_stages
+	[ -e $fsync_stages ] && echo on >$fsync_stages
+	for r in $(seq "$rounds"); do
+		echo "round $r/$rounds" >&2
+		for side in stock aios; do
+			mnt=$smnt
+			[ $side = aios ] && mnt=$amnt
+			[ $side = aios ] && [ -e $fsync_stages ] && echo reset >$fsync_stages
+			measure_fsync $side "fs 4k randwrite+fsync" "$mnt/w1" "${fsw[@]}" --rw=randwrite --fsync=1
+			[ $side = aios ] && [ -e $fsync_stages ] && cat $fsync_stages >"$out/aiosfs-fsync-stages-$r.txt"
+			measure_fsync $side "fs 4k randwrite+fsync 2 jobs" "" "${fsw[@]}" --rw=randwrite \
+				--fsync=1 --numjobs=2 --group_reporting --directory=$mnt \
+				--filename_format='w2.$jobnum'
+			measure_fsync $side "fs 4k append+fsync" "$mnt/a-$r" --ioengine=psync --rw=write \
+				--size=1G --fsync=1 --fallocate=none
+			measure_fsync $side "fs 4k randwrite+fdatasync" "$mnt/d1" "${fsw[@]}" --rw=randwrite \
+				--fdatasync=1
+		done
 	done
+	[ -e $fsync_stages ] && echo off >$fsync_stages
+	umount $smnt $amnt
+}
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+for p in ${AIOS_BENCH_PROFILES:-raw read fsync}; do
+	case $p in
+	raw) bench_raw ;;
+	read) bench_read ;;
+	fsync) bench_fsync ;;
+	*) echo "aios-bench: unknown profile $p (raw, read, fsync)" >&2; exit 2 ;;
+	esac
 done
-[ -e $fsync_stages ] && echo off >$fsync_stages
-umount $smnt $amnt
 
 python3 - "$rows" "$rounds" "$runtime" "$(uname -r)" >"$report" <<'PY'
 import sys
@@ -235,11 +255,13 @@ if f:
             print("| %s mean / floor | - | - | %.2f | - |" % (what, avg(v["aios", m], 0) / fl))
 PY
 {
-	echo
-	echo "Where an aiosfs cold 4 KiB read's time goes (round $rounds; the device works"
-	echo "during the insertion stage):"
-	echo
-	sed 's/^/    /' "$out/aiosfs-stages-4k-$rounds.txt"
+	if [ -e "$out/aiosfs-stages-4k-$rounds.txt" ]; then
+		echo
+		echo "Where an aiosfs cold 4 KiB read's time goes (round $rounds; the device"
+		echo "works during the insertion stage):"
+		echo
+		sed 's/^/    /' "$out/aiosfs-stages-4k-$rounds.txt"
+	fi
 	if [ -e "$out/aiosfs-fsync-stages-$rounds.txt" ]; then
 		echo
 		echo "Where an aiosfs 4 KiB write+fsync's time goes (round $rounds):"
