@@ -166,6 +166,7 @@ struct aiosfs_fsync_ctx {
 	struct aiosfs_fsync_times *times;	/* NULL: not counted */
 	struct list_head node;			/* on the transaction's t_syncers */
 };
+
 int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsync_ctx *fc);
 int aiosfs_journal_force_commit(struct super_block *sb);
 bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid);
@@ -377,6 +378,7 @@ static inline int aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode 
 {
 	return __aiosfs_mark_inode_dirty(h, inode, true);
 }
+
 /* Sets the operations of an inode by its type (rdev for special files). */
 int aiosfs_set_inode_ops(struct inode *inode, dev_t rdev);
 int aiosfs_orphan_add(struct aiosfs_handle *h, struct inode *inode);
@@ -439,6 +441,7 @@ static inline void aiosfs_fstamp(struct aiosfs_fsync_times *t, int i)
 	if (static_branch_unlikely(&aiosfs_fsync_stats_key) && t)
 		t->t[i] = ktime_get_ns();
 }
+
 void aiosfs_stats_init(void);
 void aiosfs_stats_exit(void);
 

@@ -154,8 +154,8 @@ int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
 	if (!mapping_tagged(mapping, PAGECACHE_TAG_DIRTY))
 		return 0;
 	folio_batch_init(&fbatch);
-	while ((nr = filemap_get_folios_tag(mapping, &index, last, PAGECACHE_TAG_DIRTY,
-					   &fbatch))) {
+	while ((nr = filemap_get_folios_tag(mapping, &index, last,
+					    PAGECACHE_TAG_DIRTY, &fbatch))) {
 		for (i = 0; i < nr; i++)
 			all &= aiosfs_send_folio(&ds, fbatch.folios[i]);
 		folio_batch_release(&fbatch);
