@@ -463,7 +463,22 @@ extern const struct file_operations aiosfs_file_operations;
 int aiosfs_get_block(struct inode *inode, sector_t iblock, struct buffer_head *bh, int create);
 vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf);
 
-/* fsync.c */
+/* fsync.c, and the runs of pages that it and the journal write through lbio. */
+struct aiosfs_runs {
+	struct super_block *sb;
+	struct aios_lbio_batch *batch;
+	aios_lbio_end_t end_io;
+	void *private;
+	struct aios_lbio *cur;		/* being filled */
+	u64 next;			/* the block that would extend cur */
+	int submitted;			/* lbios */
+	int pages;
+};
+
+void aiosfs_runs_init(struct aiosfs_runs *r, struct super_block *sb,
+		      struct aios_lbio_batch *batch, aios_lbio_end_t end_io, void *private);
+void aiosfs_runs_add(struct aiosfs_runs *r, u64 pblk, struct page *page);
+void aiosfs_runs_submit(struct aiosfs_runs *r);
 int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
 		     struct aios_lbio_batch *batch, bool *fua);

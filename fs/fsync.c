@@ -23,15 +23,48 @@
 #include <linux/writeback.h>
 #include "aiosfs.h"
 
-/* Pages being gathered into runs at consecutive blocks. */
-struct aiosfs_dsend {
-	struct inode *inode;
-	struct aios_lbio_batch *batch;
-	struct aios_lbio *cur;
-	u64 next;			/* the block that would extend cur */
-	int sent;
-	int submitted;			/* lbios */
-};
+/*
+ * Pages written at consecutive blocks go in one lbio: runs, gathered as the
+ * pages come (the journal's writes use them too).
+ */
+void aiosfs_runs_init(struct aiosfs_runs *r, struct super_block *sb,
+		      struct aios_lbio_batch *batch, aios_lbio_end_t end_io, void *private)
+{
+	*r = (struct aiosfs_runs){ .sb = sb, .batch = batch, .end_io = end_io,
+				   .private = private };
+}
+
+void aiosfs_runs_submit(struct aiosfs_runs *r)
+{
+	if (r->cur) {
+		aios_lbio_submit(r->cur);
+		r->submitted++;
+	}
+	r->cur = NULL;
+}
+
+void aiosfs_runs_add(struct aiosfs_runs *r, u64 pblk, struct page *page)
+{
+	struct super_block *sb = r->sb;
+	struct aios_lbio *lbio = r->cur;
+
+	if (lbio && (lbio->nr_pages == AIOS_LBIO_MAX_PAGES || pblk != r->next)) {
+		aiosfs_runs_submit(r);
+		lbio = NULL;
+	}
+	if (!lbio) {
+		lbio = kmalloc(sizeof(*lbio), GFP_NOFS | __GFP_NOFAIL);
+		aios_lbio_init(lbio, AIOSFS_SB(sb)->s_lbio,
+			       pblk << (sb->s_blocksize_bits - SECTOR_SHIFT), AIOS_LBIO_WRITE);
+		lbio->end_io = r->end_io;
+		lbio->private = r->private;
+		aios_lbio_batch_add(r->batch, lbio);
+		r->cur = lbio;
+	}
+	aios_lbio_add_page(lbio, page);
+	r->next = pblk + 1;
+	r->pages++;
+}
 
 /* In interrupt context.  The error goes in first: the last page may take the inode along. */
 static void aiosfs_data_end(struct aios_lbio *lbio)
@@ -45,47 +78,15 @@ static void aiosfs_data_end(struct aios_lbio *lbio)
 	kfree(lbio);
 }
 
-static void aiosfs_dsend_submit(struct aiosfs_dsend *ds)
-{
-	if (ds->cur) {
-		aios_lbio_submit(ds->cur);
-		ds->submitted++;
-	}
-	ds->cur = NULL;
-}
-
-static void aiosfs_dsend_add(struct aiosfs_dsend *ds, struct folio *folio, u64 pblk)
-{
-	struct super_block *sb = ds->inode->i_sb;
-	struct aios_lbio *lbio = ds->cur;
-
-	if (lbio && (lbio->nr_pages == AIOS_LBIO_MAX_PAGES || pblk != ds->next)) {
-		aiosfs_dsend_submit(ds);
-		lbio = NULL;
-	}
-	if (!lbio) {
-		lbio = kmalloc(sizeof(*lbio), GFP_NOFS | __GFP_NOFAIL);
-		aios_lbio_init(lbio, AIOSFS_SB(sb)->s_lbio,
-			       pblk << (sb->s_blocksize_bits - SECTOR_SHIFT), AIOS_LBIO_WRITE);
-		lbio->end_io = aiosfs_data_end;
-		lbio->private = ds->inode->i_mapping;
-		aios_lbio_batch_add(ds->batch, lbio);
-		ds->cur = lbio;
-	}
-	aios_lbio_add_page(lbio, &folio->page);
-	ds->next = pblk + 1;
-	ds->sent++;
-}
-
 /*
  * One dirty page, as WB_SYNC_ALL writeback would take it.  False when it
  * must go the ordinary way: every dirty page inside the file should have
  * a written block (allocated when it was dirtied), but the ordinary path
  * copes with whatever is not so.
  */
-static bool aiosfs_send_folio(struct aiosfs_dsend *ds, struct folio *folio)
+static bool aiosfs_send_folio(struct aiosfs_runs *r, struct inode *inode,
+			      struct folio *folio)
 {
-	struct inode *inode = ds->inode;
 	struct buffer_head *bh, *head;
 	struct aiosfs_map map;
 	loff_t size, pos;
@@ -95,8 +96,8 @@ static bool aiosfs_send_folio(struct aiosfs_dsend *ds, struct folio *folio)
 	if (folio->mapping != inode->i_mapping || !folio_test_dirty(folio))
 		goto unlock;
 	if (folio_test_writeback(folio)) {
-		/* Dirtied again while on its way: ours must not wait behind it. */
-		aiosfs_dsend_submit(ds);
+		/* Dirtied again while on its way: no unsent run of ours while we sleep. */
+		aiosfs_runs_submit(r);
 		folio_wait_writeback(folio);
 	}
 	size = i_size_read(inode);
@@ -124,7 +125,7 @@ static bool aiosfs_send_folio(struct aiosfs_dsend *ds, struct folio *folio)
 		folio_zero_segment(folio, size - pos, folio_size(folio));
 	folio_start_writeback(folio);
 	folio_unlock(folio);
-	aiosfs_dsend_add(ds, folio, map.m_pblk);
+	aiosfs_runs_add(r, map.m_pblk, &folio->page);
 	return true;
 
 unlock:
@@ -144,8 +145,8 @@ int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
 {
 	struct address_space *mapping = inode->i_mapping;
 	pgoff_t index = start >> PAGE_SHIFT, last = end >> PAGE_SHIFT;
-	struct aiosfs_dsend ds = { .inode = inode, .batch = batch };
 	struct folio_batch fbatch;
+	struct aiosfs_runs r;
 	unsigned int i, nr;
 	bool all = true;
 
@@ -153,22 +154,23 @@ int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
 		*fua = false;
 	if (!mapping_tagged(mapping, PAGECACHE_TAG_DIRTY))
 		return 0;
+	aiosfs_runs_init(&r, inode->i_sb, batch, aiosfs_data_end, mapping);
 	folio_batch_init(&fbatch);
 	while ((nr = filemap_get_folios_tag(mapping, &index, last,
 					    PAGECACHE_TAG_DIRTY, &fbatch))) {
 		for (i = 0; i < nr; i++)
-			all &= aiosfs_send_folio(&ds, fbatch.folios[i]);
+			all &= aiosfs_send_folio(&r, inode, fbatch.folios[i]);
 		folio_batch_release(&fbatch);
 		cond_resched();
 	}
-	if (fua && ds.cur && !ds.submitted && all) {
-		ds.cur->flags |= AIOS_LBIO_FUA;
+	if (fua && r.cur && !r.submitted && all) {
+		r.cur->flags |= AIOS_LBIO_FUA;
 		*fua = true;
 	}
-	aiosfs_dsend_submit(&ds);
+	aiosfs_runs_submit(&r);
 	if (!all)
 		filemap_fdatawrite_range(mapping, start, end);
-	return ds.sent;
+	return r.pages;
 }
 
 /* A cache flush, waited for as the poll option says. */

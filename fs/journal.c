@@ -161,10 +161,8 @@ static u32 aiosfs_jnext(struct aiosfs_journal *j, u32 pos)
  * consecutive blocks share one command.
  */
 struct aiosfs_jio {
-	struct super_block *sb;
 	struct aios_lbio_batch batch;
-	struct aios_lbio *cur;
-	u64 next;			/* the block that would extend cur */
+	struct aiosfs_runs runs;
 };
 
 static void aiosfs_jio_end(struct aios_lbio *lbio)
@@ -174,42 +172,18 @@ static void aiosfs_jio_end(struct aios_lbio *lbio)
 
 static void aiosfs_jio_init(struct aiosfs_jio *io, struct super_block *sb)
 {
-	io->sb = sb;
-	io->cur = NULL;
 	aios_lbio_batch_init(&io->batch, AIOSFS_SB(sb)->s_poll);
-}
-
-static void aiosfs_jio_send(struct aiosfs_jio *io)
-{
-	if (io->cur)
-		aios_lbio_submit(io->cur);
-	io->cur = NULL;
+	aiosfs_runs_init(&io->runs, sb, &io->batch, aiosfs_jio_end, NULL);
 }
 
 static void aiosfs_jio_write(struct aiosfs_jio *io, u64 pblk, struct page *page)
 {
-	struct super_block *sb = io->sb;
-	struct aios_lbio *lbio = io->cur;
-
-	if (lbio && (lbio->nr_pages == AIOS_LBIO_MAX_PAGES || pblk != io->next)) {
-		aiosfs_jio_send(io);
-		lbio = NULL;
-	}
-	if (!lbio) {
-		lbio = kmalloc(sizeof(*lbio), GFP_NOFS | __GFP_NOFAIL);
-		aios_lbio_init(lbio, AIOSFS_SB(sb)->s_lbio,
-			       pblk << (sb->s_blocksize_bits - SECTOR_SHIFT), AIOS_LBIO_WRITE);
-		lbio->end_io = aiosfs_jio_end;
-		aios_lbio_batch_add(&io->batch, lbio);
-		io->cur = lbio;
-	}
-	aios_lbio_add_page(lbio, page);
-	io->next = pblk + 1;
+	aiosfs_runs_add(&io->runs, pblk, page);
 }
 
 static int aiosfs_jio_wait(struct aiosfs_jio *io)
 {
-	aiosfs_jio_send(io);
+	aiosfs_runs_submit(&io->runs);
 	return aios_lbio_batch_wait(&io->batch);
 }
 
@@ -649,7 +623,7 @@ static int aiosfs_write_log(struct aiosfs_journal *j, struct aiosfs_txn *t,
 	aiosfs_jio_init(&io, j->sb);
 	aiosfs_log_revokes(j, t, &io, lp);
 	err = aiosfs_log_buffers(j, t, f, nr, &io, lp);
-	aiosfs_jio_send(&io);
+	aiosfs_runs_submit(&io.runs);
 	page = err ? NULL : aiosfs_commit_block(j, t, lp);
 	aiosfs_fstamp(times, AIOSFS_FS_WAIT);
 	aiosfs_wait_ordered(t, data);
