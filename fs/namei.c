@@ -140,6 +140,28 @@ static void aiosfs_discard_new(struct aiosfs_handle *h, struct inode *inode)
 	iput(inode);
 }
 
+/*
+ * How every creation ends: the new inode's entry (unless err says it is
+ * not to be linked), the parent's times and count, the dentry; and the
+ * handle.
+ */
+static int aiosfs_link_new(struct aiosfs_handle *h, struct inode *dir, struct dentry *dentry,
+			   struct inode *inode, int err)
+{
+	if (!err)
+		err = aiosfs_add_entry(h, dir, &dentry->d_name, inode);
+	if (err) {
+		aiosfs_discard_new(h, inode);
+		return aiosfs_stop(h, err);
+	}
+	/* Linked on disk now: whatever fails below, the dentry shows it. */
+	if (S_ISDIR(inode->i_mode))
+		err = aiosfs_inc_dir_count(h, dir);
+	err = aiosfs_first(err, aiosfs_dir_changed(h, dir));
+	d_instantiate_new(dentry, inode);
+	return aiosfs_stop(h, err);
+}
+
 /* Device numbers live in i_block, like ext4: the old 16-bit form if it fits. */
 static void aiosfs_set_rdev(struct inode *inode, dev_t rdev)
 {
@@ -171,16 +193,7 @@ static int aiosfs_new_nondir(struct inode *dir, struct dentry *dentry, umode_t m
 	err = aiosfs_set_inode_ops(inode, rdev);
 	if (!err && !S_ISREG(mode))
 		err = aiosfs_mark_inode_dirty(h, inode);
-	if (!err)
-		err = aiosfs_add_entry(h, dir, &dentry->d_name, inode);
-	if (err) {
-		aiosfs_discard_new(h, inode);
-		return aiosfs_stop(h, err);
-	}
-	/* Linked on disk now: whatever fails below, the dentry shows it. */
-	err = aiosfs_dir_changed(h, dir);
-	d_instantiate_new(dentry, inode);
-	return aiosfs_stop(h, err);
+	return aiosfs_link_new(h, dir, dentry, inode, err);
 }
 
 static int aiosfs_create(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry *dentry,
@@ -303,16 +316,7 @@ static int aiosfs_symlink(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry
 		err = aiosfs_set_inode_ops(inode, 0);
 	if (!err)
 		err = aiosfs_mark_inode_dirty(h, inode);
-	if (!err)
-		err = aiosfs_add_entry(h, dir, &dentry->d_name, inode);
-	if (err) {
-		aiosfs_discard_new(h, inode);
-		return aiosfs_stop(h, err);
-	}
-	/* Linked on disk now: whatever fails below, the dentry shows it. */
-	err = aiosfs_dir_changed(h, dir);
-	d_instantiate_new(dentry, inode);
-	return aiosfs_stop(h, err);
+	return aiosfs_link_new(h, dir, dentry, inode, err);
 }
 
 static int aiosfs_mkdir(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry *dentry,
@@ -334,17 +338,7 @@ static int aiosfs_mkdir(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry *
 		set_nlink(inode, 2);
 		err = aiosfs_make_empty(h, inode, dir);
 	}
-	if (!err)
-		err = aiosfs_add_entry(h, dir, &dentry->d_name, inode);
-	if (err) {
-		aiosfs_discard_new(h, inode);
-		return aiosfs_stop(h, err);
-	}
-	/* Linked on disk now: whatever fails below, the dentry shows it. */
-	err = aiosfs_inc_dir_count(h, dir);
-	err = aiosfs_first(err, aiosfs_dir_changed(h, dir));
-	d_instantiate_new(dentry, inode);
-	return aiosfs_stop(h, err);
+	return aiosfs_link_new(h, dir, dentry, inode, err);
 }
 
 static int aiosfs_link(struct dentry *old_dentry, struct inode *dir, struct dentry *dentry)
