@@ -166,6 +166,24 @@ flush:
 }
 
 /*
+ * A task with an AIO or io_uring context submits without waiting, one
+ * io_submit() at a time as often as not: spinning for each of its bios in
+ * turn would keep one command in flight where it wants many.
+ */
+static bool aios_task_submits_async(void)
+{
+#ifdef CONFIG_AIO
+	if (current->mm && rcu_access_pointer(current->mm->ioctx_table))
+		return true;
+#endif
+#ifdef CONFIG_IO_URING
+	if (current->io_uring)
+		return true;
+#endif
+	return false;
+}
+
+/*
  * Whether the submitter waits for this bio as soon as submit_bio returns
  * (pread on O_DIRECT, a flush for fsync), and polling beats sleeping.
  */
@@ -173,7 +191,7 @@ static bool aios_bio_waited(struct aios_queue *q, struct bio *bio)
 {
 	blk_opf_t opf = bio->bi_opf;
 
-	if (opf & (REQ_POLLED | REQ_RAHEAD | REQ_NOWAIT))
+	if (opf & (REQ_POLLED | REQ_RAHEAD | REQ_NOWAIT) || aios_task_submits_async())
 		return false;
 	/*
 	 * Reads are waited for; writes only when O_DIRECT (SYNC|IDLE) or a
