@@ -4,6 +4,8 @@
 #   make deps            install the Debian packages the project needs (root)
 #   make check [T=re]    build for every kernel in KVERS and run the VM test suite
 #   make bench [QUICK=1] the side-by-side benchmark in the VM (quick set: <10 min)
+#   make fuzz [CASES=N]  corrupted images against aiosfs in the VM (default 20000 cases)
+#   make soak [DURATION=S] the load test (tests/load) for longer (default 600 s)
 #   make lint            sparse, checkpatch and a W=1 build
 #   make dkms-install    install the module with DKMS for the running kernel
 #   make dkms-remove     remove it again
@@ -28,7 +30,7 @@ C_TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(C_TESTS))
 TEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -D_GNU_SOURCE -I$(KSFT_DIR) -Itests/lib
 AIOS_CTL := $(BUILD)/tools/aios-ctl
 
-.PHONY: all module deps check check-built tests bench lint dkms-install dkms-remove clean
+.PHONY: all module deps check check-built tests bench fuzz soak lint dkms-install dkms-remove clean
 
 all: module $(AIOS_CTL)
 
@@ -75,6 +77,18 @@ $(AIOS_CTL): tools/aios-ctl.c
 
 bench: deps
 	@QUICK=$(QUICK) tools/aios-bench
+
+# The fuzz test's script, run for as many cases as asked; a failing case's
+# image is kept in fuzz-results/.
+fuzz: deps module
+	@tools/aios-vm -k $(KVER) -m 2048 -t 86400 -o fuzz-results \
+		-e AIOS_ROOT=$(CURDIR) -e AIOS_KO=$(BUILD)/$(KVER)/aios.ko \
+		-e AIOS_FUZZ_CASES=$(or $(CASES),20000) -e AIOS_FUZZ_SECONDS=0 -- tests/fuzz/fuzz.sh
+
+soak: deps module
+	@tools/aios-vm -k $(KVER) -d 2G -m 768 -t $$(( $(or $(DURATION),600) + 900 )) -o soak-results \
+		-e AIOS_ROOT=$(CURDIR) -e AIOS_KO=$(BUILD)/$(KVER)/aios.ko \
+		-e AIOS_LOAD_SECONDS=$(or $(DURATION),600) -- tests/load/load.sh
 
 lint: deps $(LINUX_SRC)/.stamp
 	@tools/lint $(KVERS)
