@@ -42,6 +42,7 @@ report=$out/report.md
 # Every row: a figure on both sides.
 for m in "raw 4k randread mean" "raw 4k randwrite mean" "raw 4k randread QD32 IOPS" \
 	 "fs 4k randwrite+fsync mean" "fs 4k append+fsync mean" \
+	 "fs 4k randwrite+fsync: drive commands per sync" \
 	 "postmark, fsync on close: run time"; do
 	awk -F' [|] ' -v m="$m" '$1 == "| " m && $3 + 0 > 0 && $4 + 0 > 0 { ok = 1 }
 				  END { exit !ok }' "$report" ||

@@ -106,20 +106,6 @@ row() {
 
 plist=1:5:10:20:30:40:50:60:70:80:90:95:97:98:99:99.5:99.9:99.99
 
-# fio_run SIDE WORKLOAD KIND ARGS...: one time-based fio run at QD1 (KIND:
-# lat, sync or iops, see fio2tsv.py).
-fio_run() {
-	local side=$1 wl=$2 kind=$3 name s
-	shift 3
-	name=$side-${wl// /_}-$r
-	fio --name="$name" --iodepth=1 --runtime="$runtime" --time_based --randrepeat=0 \
-	    --percentile_list=$plist --output-format=json --output="$out/fio/$name.json" \
-	    "$@" >/dev/null
-	s=$(python3 "$root/tools/bench/fio2tsv.py" "$out/fio/$name.json" "$kind" "$r" "$side" \
-		"$wl" "$res" "$pct")
-	progress "$wl" "$side" "$s"
-}
-
 # commands SIDE: the commands its drive has taken so far (reads, writes,
 # flushes); aiosnvme's lbio commands bypass the block layer's counters.
 commands() {
@@ -135,28 +121,21 @@ commands() {
 	awk '{ print $1 + $5 + $16 }' "/sys/class/block/${d##*/}/stat"
 }
 
-# fsync_run SIDE WORKLOAD ARGS...: fio_run for writes with fsync=1 or
-# fdatasync=1, which also counts context switches and drive commands per sync.
-fsync_run() {
-	local side=$1 wl=$2 c0 c1 name
-	shift 2
+# fio_run SIDE WORKLOAD KIND ARGS...: one time-based fio run at QD1 (KIND:
+# lat, sync or iops, see fio2tsv.py); a sync run also counts the drive's
+# commands, for the costs per sync.
+fio_run() {
+	local side=$1 wl=$2 kind=$3 name s c0=0 c1=0
+	shift 3
 	name=$side-${wl// /_}-$r
-	c0=$(commands "$side")
-	fio_run "$side" "$wl" sync "$@"
-	c1=$(commands "$side")
-	python3 - "$out/fio/$name.json" $((c1 - c0)) <<'PY' | while read -r what n; do
-import json, sys
-j = json.load(open(sys.argv[1]))["jobs"][0]
-# fio counts fdatasyncs in the latency but not in total_ios: one per write.
-n = max(j["sync"]["total_ios"] or j["write"]["total_ios"], 1)
-print("ctx %.3f" % (j["ctx"] / n))
-print("cmds %.3f" % (int(sys.argv[2]) / n))
-PY
-		case $what in
-		ctx) row "$side" "$wl: context switches per sync" "" "$n" ;;
-		cmds) row "$side" "$wl: drive commands per sync" "" "$n" ;;
-		esac
-	done
+	[ "$kind" = sync ] && c0=$(commands "$side")
+	fio --name="$name" --iodepth=1 --runtime="$runtime" --time_based --randrepeat=0 \
+	    --percentile_list=$plist --output-format=json --output="$out/fio/$name.json" \
+	    "$@" >/dev/null
+	[ "$kind" = sync ] && c1=$(commands "$side")
+	s=$(python3 "$root/tools/bench/fio2tsv.py" "$out/fio/$name.json" "$kind" "$r" "$side" \
+		"$wl" "$res" "$pct" $((c1 - c0)))
+	progress "$wl" "$side" "$s"
 }
 
 smnt=/tmp/bench.ext4 amnt=/tmp/bench.aiosfs
@@ -279,18 +258,18 @@ bench_fsync() {
 		for side in stock aios; do
 			mnt=$(mnt_of $side)
 			[ $side = aios ] && [ -e $fsync_stages ] && echo reset >$fsync_stages
-			fsync_run $side "fs 4k randwrite+fsync" --filename="$mnt/w1" "${fsw[@]}" \
+			fio_run $side "fs 4k randwrite+fsync" sync --filename="$mnt/w1" "${fsw[@]}" \
 				--rw=randwrite --fsync=1
 			if [ $side = aios ] && [ -e $fsync_stages ]; then
 				cat $fsync_stages >"$out/aiosfs-fsync-stages-$r.txt"
 			fi
-			fsync_run $side "fs 4k append+fsync" --filename="$mnt/a-$r" --ioengine=psync \
+			fio_run $side "fs 4k append+fsync" sync --filename="$mnt/a-$r" --ioengine=psync \
 				--bs=4k --rw=write --size=1G --fsync=1 --fallocate=none
 			[ "$quick" = 1 ] && continue
-			fsync_run $side "fs 4k randwrite+fsync 2 jobs" "${fsw[@]}" --rw=randwrite \
+			fio_run $side "fs 4k randwrite+fsync 2 jobs" sync "${fsw[@]}" --rw=randwrite \
 				--fsync=1 --numjobs=2 --group_reporting --directory="$mnt" \
 				--filename_format='w2.$jobnum'
-			fsync_run $side "fs 4k randwrite+fdatasync" --filename="$mnt/d1" "${fsw[@]}" \
+			fio_run $side "fs 4k randwrite+fdatasync" sync --filename="$mnt/d1" "${fsw[@]}" \
 				--rw=randwrite --fdatasync=1
 		done
 	done
