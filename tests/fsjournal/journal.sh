@@ -139,4 +139,47 @@ run mount -o remount,rw $mnt
 chmod 0600 $mnt/w/f2
 run umount $mnt
 clean_fsck "$dev" "after remounts"
+
+# Files unlinked while open are on the orphan list when the "crash" copy is
+# taken: the next mount frees their blocks and inodes, whoever mounts it.
+run mkfs.ext4 -q -F -b 4096 "$dev" 256M
+run mount -t aiosfs "$dev" $mnt
+echo kept > $mnt/kept
+free0=$(stat -f -c %f $mnt)
+for f in o1 o2 o3; do
+	run dd if=/dev/urandom of=$mnt/$f bs=1M count=16 conv=fsync status=none
+done
+exec 3<$mnt/o1 4<$mnt/o2 5<$mnt/o3
+rm $mnt/o1 $mnt/o2 $mnt/o3
+run sync
+assert_eq 3 "$(ls -l /proc/$$/fd | grep -c "$mnt/o.* (deleted)")" "open unlinked files"
+run dd if="$dev" of=$img bs=1M count=256 status=none
+exec 3<&- 4<&- 5<&-
+run umount $mnt
+clean_fsck "$dev" "after closing the unlinked files"
+run dd if=$img of=$copy bs=1M status=none
+check_orphans_freed() {
+	local free
+	free=$(stat -f -c %f $mnt)
+	[ $((free0 - free)) -le 8 ] && [ $((free - free0)) -le 8 ] ||
+		fail "$1: $free blocks free after recovery, $free0 before the orphans"
+	assert_eq "kept" "$(cat $mnt/kept)" "$1: kept file"
+	assert_eq "kept" "$(ls $mnt | grep -v lost+found)" "$1: names"
+}
+klog_mark
+run mount -t aiosfs $copy $mnt
+expect_klog "aiosfs \(nvme1n1\): 3 inodes on the orphan list" "aiosfs orphan recovery"
+check_orphans_freed aiosfs
+run umount $mnt
+clean_fsck $copy "after aiosfs freed the orphans"
+# ext4 frees them the same way from our journal and orphan chain.
+run dd if=$img of=$copy bs=1M status=none
+klog_mark
+run mount -t ext4 $copy $mnt
+expect_klog "EXT4-fs \(nvme1n1\): 3 orphan inodes deleted" "ext4 orphan recovery"
+check_orphans_freed ext4
+run umount $mnt
+clean_fsck $copy "after ext4 freed the orphans"
+rm -f $img
+
 aios_unload
