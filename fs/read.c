@@ -469,6 +469,30 @@ static ssize_t aiosfs_copy_kept(struct kiocb *iocb, struct iov_iter *to, struct 
 	return done ?: err;
 }
 
+/*
+ * A read whose first and last pages are in the page cache, and that does
+ * not reach the part of a sequential reader's window still to be issued,
+ * takes the generic path at once: a hit costs no lookups of ours.  A page
+ * missing in between is still read, through ->readahead.
+ */
+static bool aiosfs_read_hit(struct kiocb *iocb, size_t count)
+{
+	struct file *file = iocb->ki_filp;
+	struct file_ra_state *ra = &file->f_ra;
+	loff_t isize = i_size_read(file_inode(file));
+	pgoff_t first, last;
+
+	if (iocb->ki_pos >= isize)
+		return true;
+	first = iocb->ki_pos >> PAGE_SHIFT;
+	last = min_t(loff_t, isize - 1, iocb->ki_pos + count - 1) >> PAGE_SHIFT;
+	if (!aiosfs_page_cached(file->f_mapping, first) ||
+	    (last != first && !aiosfs_page_cached(file->f_mapping, last)))
+		return false;
+	return !ra->async_size || ra->start < first || ra->start > last ||
+	       iocb->ki_pos != ra->prev_pos || (file->f_mode & FMODE_RANDOM);
+}
+
 ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct aiosfs_read_times times = {}, *t = NULL;
@@ -489,6 +513,8 @@ ssize_t aiosfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		inode_unlock_shared(inode);
 		return ret;
 	}
+	if (aiosfs_read_hit(iocb, iov_iter_count(to)))
+		return generic_file_read_iter(iocb, to);
 	if (static_branch_unlikely(&aiosfs_stats_key)) {
 		t = &times;
 		aiosfs_stamp(t, AIOSFS_ST_SUBMIT);
