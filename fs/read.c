@@ -74,7 +74,6 @@ static struct aiosfs_rd *aiosfs_rd_alloc(struct inode *inode, pgoff_t index, u64
 	rd->lbio.private = rd;
 	rd->index = index;
 	rd->added = 0;
-	atomic_set(&rd->pending, 2);
 	return rd;
 }
 
@@ -126,8 +125,10 @@ static void aiosfs_rd_close(struct aiosfs_rd_batch *b)
 		kfree(rd);
 		return;
 	}
-	if (rd->index >= b->wait_end)
+	if (rd->index >= b->wait_end) {
 		rd->lbio.end_io = aiosfs_rd_ahead_done;
+		atomic_set(&rd->pending, 2);
+	}
 	b->rd[b->nr++] = rd;
 	aios_lbio_submit(&rd->lbio);
 	aiosfs_stamp(b->times, AIOSFS_ST_INSERT);
@@ -552,16 +553,31 @@ static void aiosfs_ra_done(struct aios_lbio *lbio)
 	kfree(lbio->private);
 }
 
-/* A locked folio in the cache, not read: zeroes for a hole, else a read. */
-static int aiosfs_ra_folio(struct inode *inode, struct folio *folio, struct aiosfs_map *map,
-			   struct aiosfs_rd **cur, u64 *next_pblk)
+/* ->read_folio and ->readahead: a run of the cache's folios being built. */
+struct aiosfs_ra {
+	struct inode *inode;
+	struct aiosfs_map map;
+	struct aiosfs_rd *cur;		/* not submitted yet */
+	u64 next_pblk;			/* where cur continues on the device */
+};
+
+static void aiosfs_ra_submit(struct aiosfs_ra *ra)
 {
+	if (ra->cur)
+		aios_lbio_submit(&ra->cur->lbio);
+	ra->cur = NULL;
+}
+
+/* A locked folio in the cache, not read: zeroes for a hole, else a read. */
+static int aiosfs_ra_folio(struct aiosfs_ra *ra, struct folio *folio)
+{
+	struct aiosfs_map *map = &ra->map;
 	pgoff_t index = folio->index;
 	u64 pblk;
 	int err;
 
 	if (index < map->m_lblk || index - map->m_lblk >= map->m_len) {
-		err = aiosfs_map_blocks(inode, index, AIOS_LBIO_MAX_PAGES, map);
+		err = aiosfs_map_blocks(ra->inode, index, AIOS_LBIO_MAX_PAGES, map);
 		if (err)
 			return err;
 	}
@@ -572,27 +588,23 @@ static int aiosfs_ra_folio(struct inode *inode, struct folio *folio, struct aios
 		return 0;
 	}
 	pblk = map->m_pblk + (index - map->m_lblk);
-	if (*cur && ((*cur)->lbio.nr_pages == AIOS_LBIO_MAX_PAGES || *next_pblk != pblk)) {
-		aios_lbio_submit(&(*cur)->lbio);
-		*cur = NULL;
-	}
-	if (!*cur) {
-		*cur = aiosfs_rd_alloc(inode, index, pblk, mapping_gfp_constraint(folio->mapping,
-										  GFP_KERNEL));
-		if (!*cur)
+	if (ra->cur && (ra->cur->lbio.nr_pages == AIOS_LBIO_MAX_PAGES || ra->next_pblk != pblk))
+		aiosfs_ra_submit(ra);
+	if (!ra->cur) {
+		ra->cur = aiosfs_rd_alloc(ra->inode, index, pblk,
+					  mapping_gfp_constraint(folio->mapping, GFP_KERNEL));
+		if (!ra->cur)
 			return -ENOMEM;
-		(*cur)->lbio.end_io = aiosfs_ra_done;
+		ra->cur->lbio.end_io = aiosfs_ra_done;
 	}
-	aios_lbio_add_page(&(*cur)->lbio, folio_page(folio, 0));
-	*next_pblk = pblk + 1;
+	aios_lbio_add_page(&ra->cur->lbio, folio_page(folio, 0));
+	ra->next_pblk = pblk + 1;
 	return 0;
 }
 
 int aiosfs_read_folio(struct file *file, struct folio *folio)
 {
-	struct aiosfs_map map = { .m_len = 0 };
-	struct aiosfs_rd *rd = NULL;
-	u64 next;
+	struct aiosfs_ra ra = { .inode = folio->mapping->host };
 	int err;
 
 	/*
@@ -602,28 +614,23 @@ int aiosfs_read_folio(struct file *file, struct folio *folio)
 	 */
 	if (folio_buffers(folio))
 		return block_read_full_folio(folio, aiosfs_get_block);
-	err = aiosfs_ra_folio(folio->mapping->host, folio, &map, &rd, &next);
+	err = aiosfs_ra_folio(&ra, folio);
 	if (err) {
 		folio_unlock(folio);
 		return err;
 	}
-	if (rd)
-		aios_lbio_submit(&rd->lbio);
+	aiosfs_ra_submit(&ra);
 	return 0;
 }
 
 void aiosfs_readahead(struct readahead_control *rac)
 {
-	struct inode *inode = rac->mapping->host;
-	struct aiosfs_map map = { .m_len = 0 };
-	struct aiosfs_rd *rd = NULL;
+	struct aiosfs_ra ra = { .inode = rac->mapping->host };
 	struct folio *folio;
-	u64 next = 0;
 
 	/* A folio left unread stays !uptodate: ->read_folio retries it. */
 	while ((folio = readahead_folio(rac)))
-		if (aiosfs_ra_folio(inode, folio, &map, &rd, &next))
+		if (aiosfs_ra_folio(&ra, folio))
 			folio_unlock(folio);
-	if (rd)
-		aios_lbio_submit(&rd->lbio);
+	aiosfs_ra_submit(&ra);
 }
