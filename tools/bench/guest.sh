@@ -25,6 +25,8 @@ res=$out/results.tsv
 pct=$out/percentiles.tsv
 export AIOS_ROOT=$root AIOS_KO=$root/build/$(uname -r)/aios.ko
 . "$root/tests/lib/common.sh"
+# shellcheck source=tools/lib/disks.sh
+. "$root/tools/lib/disks.sh"
 
 die() { echo "aios-bench: $*" >&2; exit 1; }
 mkdir -p "$out/fio" "$out/raw"
@@ -37,13 +39,10 @@ is_bdf() { [[ $1 =~ ^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$ ]];
 
 # aios_disk BDF: the first namespace aiosnvme made for the controller.
 aios_disk() {
-	local blk
+	local d
 	for _ in $(seq 100); do
-		for blk in /sys/block/aiosnvme*n1; do
-			[ -e "$blk" ] || continue
-			case $(readlink -f "$blk/device") in
-			*/"$1") echo "/dev/${blk##*/}"; return 0 ;;
-			esac
+		for d in $(ctrl_disks "$1"); do
+			case $d in aiosnvme*n1) echo "/dev/$d"; return 0 ;; esac
 		done
 		sleep 0.05
 	done
