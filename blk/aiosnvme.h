@@ -49,6 +49,7 @@
 
 struct aios_queue;
 struct aios_slot;
+struct aios_lbio;
 
 /* Ends a slot's command; runs where the completion is reaped. */
 typedef void (*aios_slot_done_t)(struct aios_queue *q, struct aios_slot *slot,
@@ -256,6 +257,7 @@ unsigned int aios_poll_queue_index(struct aios_ctrl *ctrl);
 
 /* lbio.c */
 void aios_lbio_exit(void);
+struct aios_queue *aios_lbio_queue(struct aios_lbio *lbio);
 
 /* ioctl.c */
 int aios_chr_init(void);

@@ -371,13 +371,24 @@ void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *a
 	unsigned int delay;
 
 	if (budget) {
+		/* The device may have finished while the submitter was busy. */
+		bool late = aios_queue_cqe_pending(q);
+		u64 rtt;
+
 		aios_queue_spin(q, budget, done, arg);
 		/*
 		 * The time since submission: the device's round trip if the
-		 * command ended, a lower bound of it if the budget ran out.
+		 * spin saw the command end, a lower bound of it if the budget
+		 * ran out, an upper bound if its completion was already
+		 * waiting.  An upper bound may only lower the estimate: else
+		 * a submitter delayed after submitting (a page allocation can
+		 * take milliseconds under emulation) would turn spinning off
+		 * for a device that is as quick as ever.  The cap keeps one
+		 * stall from doing the same.
 		 */
-		if (!q->has_irq)
-			aios_rtt_sample(q, ktime_get_ns() - start_ns);
+		rtt = min(ktime_get_ns() - start_ns, 8 * budget);
+		if (!q->has_irq && (!late || rtt < READ_ONCE(q->rtt_ewma_ns)))
+			aios_rtt_sample(q, rtt);
 	}
 	if (q->has_irq)
 		return;

@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) "aios lbio selftest: " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -108,6 +109,32 @@ out:
 	return err;
 }
 
+/*
+ * A waiter that comes long after the device finished (its submitter was
+ * held up) learns nothing of the device's speed: the polled queue's round
+ * trip estimate must not grow, or polling would stop for a device as quick
+ * as ever.  On the bio fallback, or when the read went to a queue with an
+ * interrupt, there is nothing to check.
+ */
+static int aios_selftest_late_wait(struct aios_lbio_dev *dev, struct page *page)
+{
+	struct aios_lbio lbio;
+	struct aios_queue *q;
+	u64 before;
+	int err;
+
+	aios_lbio_init(&lbio, dev, 0, 0);
+	aios_lbio_add_page(&lbio, page);
+	aios_lbio_submit(&lbio);
+	q = aios_lbio_queue(&lbio);
+	before = q ? READ_ONCE(q->rtt_ewma_ns) : 0;
+	msleep(20);
+	err = aios_lbio_wait(&lbio);
+	if (!err && q && q->polled && READ_ONCE(q->rtt_ewma_ns) > before)
+		err = -ERANGE;
+	return err;
+}
+
 static int aios_selftest_run(struct block_device *bdev, char *msg, size_t len)
 {
 	static const unsigned int sizes[] = { 1, 3, 8, AIOS_LBIO_MAX_PAGES };
@@ -148,6 +175,12 @@ static int aios_selftest_run(struct block_device *bdev, char *msg, size_t len)
 			err = -EINVAL;
 			scnprintf(msg, len, "FAIL: a read past the end did not fail with EIO\n");
 		}
+	}
+	if (!err) {
+		err = aios_selftest_late_wait(dev, pages[0]);
+		if (err)
+			scnprintf(msg, len, "FAIL: a late waiter's read: %d%s\n", err,
+				  err == -ERANGE ? " (it raised the round-trip estimate)" : "");
 	}
 	if (!err)
 		scnprintf(msg, len, "ok %s transport\n",
