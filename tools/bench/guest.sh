@@ -371,7 +371,7 @@ done
 printf '%s\n' "kernel=$(uname -r)" "stock=$stock" "aios=$aios" "rounds=$rounds" \
 	"runtime=$runtime" "quick=$quick" "profiles=$profiles" \
 	"cpus=$(nproc)" "mem_mb=$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" \
-	>"$out/env.txt"
+	"cmdline=$(cat /proc/cmdline)" >"$out/env.txt"
 [ -n "$aios_bdf" ] && [ -z "${AIOS_BENCH_STOCK:-}" ] &&
 	"$root/tools/aios-bind" --reset "$aios_bdf" >/dev/null
 exit 0

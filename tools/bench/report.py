@@ -270,6 +270,8 @@ def main():
            ""]
     if env.get("qemu") or env.get("machine"):
         rep += ["Machine: %s." % (env.get("qemu") or env["machine"]), ""]
+    if env.get("cmdline"):
+        rep += ["Kernel command line: `%s`." % env["cmdline"], ""]
     rep += ["## Headline", ""] + table(res, heads)
     rep += floor_lines(res)
     parts = []
