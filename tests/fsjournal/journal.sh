@@ -182,4 +182,40 @@ run umount $mnt
 clean_fsck $copy "after ext4 freed the orphans"
 rm -f $img
 
+# A journaled block that starts with the jbd2 magic, here a slow symlink's
+# block, is logged escaped (tag flag 0x1, first word zeroed): replay, by
+# e2fsck and by aiosfs, puts the magic back.
+run mkfs.ext4 -q -F -b 4096 "$dev" 256M
+run mount -t aiosfs -o commit=60 "$dev" $mnt
+target="$(printf '\xc0\x3b\x39\x98')$(printf 'x%.0s' $(seq 80))"
+ln -s "$target" $mnt/esc || fail "cannot make the symlink"
+run sync
+run dd if="$dev" of=$img bs=1M count=256 status=none
+run umount $mnt
+clean_fsck "$dev" "after the magic symlink"
+blk=$(debugfs -R "bmap /esc 0" "$dev" 2>/dev/null)
+[ -n "$blk" ] && [ "$blk" -gt 0 ] || fail "no block for the symlink"
+debugfs -R "logdump -b $blk" $img >/tmp/fsj.logdump 2>&1
+flags=$(sed -n "s/^ *FS block $blk logged at .*journal block [0-9]* (flags \(0x[0-9a-f]*\))$/\1/p" \
+	/tmp/fsj.logdump | tail -n1)
+[ -n "$flags" ] || { head -n 40 /tmp/fsj.logdump; fail "the crash image's log has no copy of block $blk"; }
+[ $((flags & 1)) = 1 ] || fail "block $blk was logged with flags $flags, not escaped"
+check_magic_link() {
+	assert_eq "$(printf '%s' "$target" | od -An -tx1 | tr -d ' \n')" \
+		"$(readlink $mnt/esc | tr -d '\n' | od -An -tx1 | tr -d ' \n')" "$1: the symlink's target"
+}
+run dd if=$img of=$copy bs=1M status=none
+e2fsck -fy $copy > /tmp/fsj.e2fsck.log 2>&1
+rc=$?
+[ $rc -le 1 ] || { cat /tmp/fsj.e2fsck.log; fail "e2fsck -fy exit $rc on the escape image"; }
+run mount -t ext4 -o ro $copy $mnt
+check_magic_link "e2fsck's replay"
+run umount $mnt
+run dd if=$img of=$copy bs=1M status=none
+run mount -t aiosfs $copy $mnt
+check_magic_link "aiosfs's replay"
+run umount $mnt
+clean_fsck $copy "after aiosfs replayed the escaped block"
+rm -f $img
+
 aios_unload
