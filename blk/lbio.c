@@ -258,17 +258,17 @@ static bool aios_lbio_is_done(void *arg)
 	return smp_load_acquire(&lbio->done);
 }
 
-/*
- * Waits for an lbio submitted without ->end_io.  On aiosnvme it polls the
- * queue it went to while the device is quick, then sleeps (or, on a queue
- * without interrupt, keeps polling between sleeps).
- */
 /* The queue a submitted lbio went to on aiosnvme; NULL on the bio fallback. */
 struct aios_queue *aios_lbio_queue(struct aios_lbio *lbio)
 {
 	return lbio->dev->ns ? &lbio->dev->ns->ctrl->ioq[lbio->qidx] : NULL;
 }
 
+/*
+ * Waits for an lbio submitted without ->end_io.  On aiosnvme it polls the
+ * queue it went to while the device is quick, then sleeps (or, on a queue
+ * without interrupt, keeps polling between sleeps).
+ */
 int aios_lbio_wait(struct aios_lbio *lbio)
 {
 	if (WARN_ON_ONCE(lbio->end_io))
