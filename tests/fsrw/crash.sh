@@ -4,17 +4,19 @@
 # makes (creates, writes, fsyncs, renames, unlinks, truncates) is logged,
 # with a mark after every fsync returns (tests/fsrw/crash.py).  The log is
 # then replayed (tests/fsrw/replay-log) onto another device, up to a sample
-# of its flushes, FUA writes and marks: at each, a snapshot of the replayed
-# device is what a disk holds after a power cut there.  $FSTYPE mounts it
-# (its own recovery) and every file whose fsync completed before that point
-# must have its data and size; unmounted, e2fsck -fn finds it clean; and
-# e2fsck -fy on a second snapshot only replays the journal.
+# of its flushes, FUA writes and marks (CRASH_POINTS=all: every one) and a
+# few writes between them chosen at random: at each, a snapshot of the
+# replayed device is what a disk holds after a power cut there.  $FSTYPE
+# mounts it (its own recovery) and every file whose fsync completed before
+# that point must have its data and size; unmounted, e2fsck -fn finds it
+# clean; and e2fsck -fy on a second snapshot only replays the journal.
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsrw/helpers"
 
 CRASH=$AIOS_ROOT/tests/fsrw/crash.py
 REPLAY=$AIOS_TEST_BIN/fsrw/replay-log
 POINTS=${CRASH_POINTS:-12}	# about 9 s each under TCG
+RANDOM_POINTS=${CRASH_RANDOM_POINTS:-4}
 FS_SECTORS=$((256 * 2048))	# a 256 MiB volume
 log=$FSRW_TMP/crash
 mkdir -p "$log"
@@ -60,16 +62,26 @@ head -n1 "$log/entries"
 grep -q ' dm-log-writes-end$' "$log/entries" || fail "the log has no end mark"
 
 # The points: the mkfs mark, a sample of the flushes, FUA writes and marks
-# after it (evenly spread), and the end.
+# after it (evenly spread), a few plain writes (a crash between flushes),
+# and the end.
 mkfs_at=$(awk '$5 == "mkfs" { print $1 }' "$log/entries")
 [ -n "$mkfs_at" ] || fail "no mkfs mark in the log"
 awk -v m="$mkfs_at" '!/^#/ && $1 > m && ($2 ~ /[FUM]/) { print $1 }' "$log/entries" >"$log/cands"
 ncand=$(wc -l <"$log/cands")
+[ "$POINTS" = all ] && POINTS=$ncand
 last=$(tail -n1 "$log/entries" | cut -d' ' -f1)
 {
 	echo "$mkfs_at"
 	awk -v n="$ncand" -v p="$POINTS" \
 		'{ if (n <= p || int((NR - 1) * p / n) != int(NR * p / n)) print }' "$log/cands"
+	awk -v m="$mkfs_at" -v k="$RANDOM_POINTS" -v seed="${CRASH_SEED:-1}" '
+		BEGIN { srand(seed) }
+		!/^#/ && $1 > m && $2 ~ /^[Wm]$/ {
+			n++
+			if (n <= k) r[n] = $1
+			else if ((j = int(rand() * n) + 1) <= k) r[j] = $1
+		}
+		END { for (i = 1; i <= k && i <= n; i++) print r[i] }' "$log/entries"
 	echo "$last"
 } | sort -n -u >"$log/points"
 echo "$(grep -vc '^#' "$log/entries") log entries, $ncand flush/FUA/mark points, checking $(wc -l <"$log/points")"
