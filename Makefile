@@ -30,7 +30,7 @@ C_TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(C_TESTS))
 TEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -D_GNU_SOURCE -I$(KSFT_DIR) -Itests/lib
 AIOS_CTL := $(BUILD)/tools/aios-ctl
 
-.PHONY: all module deps check check-built tests bench fuzz soak lint dkms-install dkms-remove clean
+.PHONY: all module deps check check-built tests bench fuzz soak lint dkms-sources dkms-install dkms-remove clean
 
 all: module $(AIOS_CTL)
 
@@ -93,10 +93,14 @@ soak: deps module
 lint: deps $(LINUX_SRC)/.stamp
 	@tools/lint $(KVERS)
 
-dkms-install:
+# The module's sources as DKMS takes them, in DKMS_DIR (tests/dkms-build
+# puts them in a tree of its own).
+dkms-sources:
 	rm -rf $(DKMS_DIR)
 	mkdir -p $(DKMS_DIR)
 	cp -a --parents $(DKMS_SRCS) $(DKMS_DIR)/
+
+dkms-install: dkms-sources
 	dkms add -m aios -v $(VERSION)
 	dkms build -m aios -v $(VERSION) $(if $(DKMS_KVER),-k $(DKMS_KVER))
 	dkms install -m aios -v $(VERSION) $(if $(DKMS_KVER),-k $(DKMS_KVER))

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Load with verification on aiosfs over aiosnvme, in a guest with little
-# memory of which a hog holds half: for $AIOS_LOAD_SECONDS (default 240;
-# `make soak` runs 600), cycles of $AIOS_LOAD_CYCLE seconds (default 60) of
+# memory of which a hog holds half: for $AIOS_LOAD_SECONDS (default 120;
+# `make soak` runs 600), cycles of $AIOS_LOAD_CYCLE seconds (default 40) of
 #  - 2 fio jobs of random reads and writes (4-64 KiB) with fsync every 8
 #    writes, verifying what they wrote as they go (crc32c), and
 #  - tests/load/meta.py: creates, rewrites, appends, truncates, renames,
@@ -11,8 +11,8 @@
 # left, so the page cache is reclaimed all along (checked at the end).
 . "$AIOS_ROOT/tests/lib/common.sh"
 
-secs=${AIOS_LOAD_SECONDS:-240}
-cycle=${AIOS_LOAD_CYCLE:-60}
+secs=${AIOS_LOAD_SECONDS:-120}
+cycle=${AIOS_LOAD_CYCLE:-40}
 bdf=$(nvme_bdfs | head -n1)
 aios_bind "$bdf"
 dev=/dev/aiosnvme0n1
