@@ -194,6 +194,7 @@ struct aios_ctrl {
 	int nr_io;
 	int nr_poll;
 	int nr_queues;			/* nr_io + nr_poll */
+	atomic_t nr_spinning;		/* waiters spinning now, at most max(nr_poll, 1) */
 	u16 io_depth;
 	u16 *cpu_to_queue;		/* nr_cpu_ids entries */
 

@@ -35,7 +35,7 @@ MODULE_PARM_DESC(io_queue_depth,
 unsigned int aios_poll_queues = 1;
 module_param_named(poll_queues, aios_poll_queues, uint, 0444);
 MODULE_PARM_DESC(poll_queues,
-		 "Queues without interrupts for polled I/O (io_uring IOPOLL, RWF_HIPRI); 0: no polled I/O (default 1)");
+		 "Queues without interrupts for polled I/O (io_uring IOPOLL, RWF_HIPRI), and how many waiters spin at once (at least 1); 0: no polled I/O (default 1)");
 
 unsigned int aios_io_timeout = 30;
 module_param_named(io_timeout, aios_io_timeout, uint, 0644);

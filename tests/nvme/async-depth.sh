@@ -2,7 +2,9 @@
 # Submitters that do not wait (libaio, io_uring without polling) keep their
 # queue depth: aiosnvme must not take their bios for waited ones and spin on
 # each in turn on a poll queue.  Synchronous O_DIRECT reads still go to the
-# poll queue.
+# poll queue, but only one waiter spins at a time (one poll queue): of two
+# synchronous readers on two CPUs, the one that comes while the other spins
+# sleeps on its interrupt-driven queue.
 . "$AIOS_ROOT/tests/lib/common.sh"
 
 bdf=$(nvme_bdfs | head -n1)
@@ -36,6 +38,11 @@ done
 read -r polled irq < <(run_fio psync-qd1 --ioengine=psync)
 echo "psync QD1: $polled to poll queues, $irq to interrupt queues"
 [ "$polled" -ge 1900 ] || fail "psync QD1: only $polled of 2000 reads were polled for"
+read -r polled irq < <(run_fio psync-2-jobs --ioengine=psync --numjobs=2 --cpus_allowed=0-1 \
+	--cpus_allowed_policy=split)
+echo "psync QD1, 2 jobs: $polled to poll queues, $irq to interrupt queues"
+[ "$polled" -ge 400 ] || fail "psync, 2 jobs: only $polled of 4000 reads were polled for"
+[ "$irq" -ge 400 ] || fail "psync, 2 jobs: only $irq of 4000 reads slept: both spun"
 "$AIOS_ROOT/tools/aios-bind" --reset "$bdf" >/dev/null
 aios_unload
 exit 0
