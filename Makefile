@@ -35,14 +35,18 @@ AIOS_CTL := $(BUILD)/tools/aios-ctl
 all: module $(AIOS_CTL)
 
 # Each kernel gets its own copy of the sources under build/KVER/src, so that
-# builds for several kernels never share objects.
+# builds for several kernels never share objects.  tools/lint builds in a
+# MODDIR of its own, as guests may be loading build/KVER/aios.ko meanwhile
+# (tests/run runs groups side by side); for them the module is replaced
+# whole, never rewritten in place.
+MODDIR ?= $(BUILD)/$(KVER)
 module:
 	@test -n "$(KVER)" -a -f "$(KDIR)/Makefile" || \
 		{ echo "no kernel headers for '$(KVER)' (run: make deps)" >&2; exit 1; }
-	@mkdir -p $(BUILD)/$(KVER)/src
-	@cp -a -u --parents $(MODULE_SRCS) $(BUILD)/$(KVER)/src/
-	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KVER)/src W=$(W) modules
-	@cp $(BUILD)/$(KVER)/src/aios.ko $(BUILD)/$(KVER)/aios.ko
+	@mkdir -p $(MODDIR)/src
+	@cp -a -u --parents $(MODULE_SRCS) $(MODDIR)/src/
+	$(MAKE) -C $(KDIR) M=$(MODDIR)/src W=$(W) modules
+	@cp $(MODDIR)/src/aios.ko $(MODDIR)/aios.ko.tmp && mv $(MODDIR)/aios.ko.tmp $(MODDIR)/aios.ko
 
 deps:
 	@tools/deps
