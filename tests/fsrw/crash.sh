@@ -92,14 +92,6 @@ mark_at() {
 		END { print m }' "$log/entries"
 }
 
-# The fixes e2fsck -fy made, but for the superblock's free block and inode
-# counts: ext4 does not journal those (the group descriptors are the truth;
-# e2fsck -p corrects them silently), so they are stale after any crash.
-fsck_fixes() {
-	awk '/^Free (blocks|inodes) count wrong \(/ { sb = 1; next }
-	     /\? yes$/ { if (!sb) print; sb = 0 }'
-}
-
 snap_create() {
 	dmsetup create fsrw-snap --table \
 		"0 $FS_SECTORS snapshot /dev/mapper/fsrw-base /dev/mapper/fsrw-cow N 8" ||
