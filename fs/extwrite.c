@@ -252,6 +252,11 @@ static int aiosfs_ext_dirty(struct aiosfs_handle *h, struct inode *inode,
 		path->dirty_inode = true;
 		return 0;
 	}
+	/*
+	 * A change below the root leaves the inode as it was, but the file's
+	 * data is only reachable through it: (f)datasync must commit it.
+	 */
+	aiosfs_inode_set_tid(h, inode, true);
 	aiosfs_extent_block_csum_set(inode, path->lv[l].eh);
 	return aiosfs_journal_dirty_metadata(h, bh);
 }

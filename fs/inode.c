@@ -357,6 +357,14 @@ static int aiosfs_fill_raw(struct inode *inode, struct aiosfs_inode *raw)
 	return 0;
 }
 
+/* fsync, and with @datasync fdatasync too, commits up to h's transaction. */
+void aiosfs_inode_set_tid(struct aiosfs_handle *h, struct inode *inode, bool datasync)
+{
+	WRITE_ONCE(AIOSFS_I(inode)->i_sync_tid, aiosfs_handle_tid(h));
+	if (datasync)
+		WRITE_ONCE(AIOSFS_I(inode)->i_datasync_tid, aiosfs_handle_tid(h));
+}
+
 int __aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode, bool datasync)
 {
 	struct aiosfs_inode *raw;
@@ -377,10 +385,7 @@ int __aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode, bool
 	if (err) {
 		aiosfs_error(inode->i_sb, "cannot write inode %lu: %d", inode->i_ino, err);
 	} else {
-		/* fsync commits up to here. */
-		WRITE_ONCE(AIOSFS_I(inode)->i_sync_tid, aiosfs_handle_tid(h));
-		if (datasync)
-			WRITE_ONCE(AIOSFS_I(inode)->i_datasync_tid, aiosfs_handle_tid(h));
+		aiosfs_inode_set_tid(h, inode, datasync);
 	}
 out:
 	brelse(bh);
