@@ -168,6 +168,7 @@ struct aiosfs_fsync_ctx {
 };
 
 int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsync_ctx *fc);
+/* 1: a commit ran (its flush covers data sent before); 0: nothing to commit. */
 int aiosfs_journal_force_commit(struct super_block *sb);
 bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid);
 int aiosfs_journal_load(struct super_block *sb);
@@ -370,6 +371,7 @@ struct buffer_head *aiosfs_read_raw_inode(struct super_block *sb, unsigned long 
 int aiosfs_getattr(AIOS_IDMAP_ARG idmap, const struct path *path, struct kstat *stat,
 		   u32 request_mask, unsigned int query_flags);
 extern const struct address_space_operations aiosfs_aops;
+void aiosfs_inode_set_tid(struct aiosfs_handle *h, struct inode *inode, bool datasync);
 /* Copies the in-memory inode to its table slot, with its checksum. */
 int __aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode, bool datasync);
 

@@ -103,7 +103,7 @@ bool aiosfs_retry_alloc(struct super_block *sb, int *retries)
 {
 	if (++*retries > 3 || !aiosfs_busy_pending(sb))
 		return false;
-	return aiosfs_journal_force_commit(sb) == 0;
+	return aiosfs_journal_force_commit(sb) >= 0;
 }
 
 static int aiosfs_write_begin(struct file *file, struct address_space *mapping, loff_t pos,

@@ -809,7 +809,7 @@ int aiosfs_journal_force_commit(struct super_block *sb)
 	 * wrote their data are freed, maybe by another committer: wait.
 	 */
 	wait_var_event(&j->j_freeing, !atomic_read(&j->j_freeing));
-	return ret < 0 ? ret : 0;
+	return ret < 0 ? ret : !!ret;
 }
 
 static void aiosfs_commit_work(struct work_struct *work)

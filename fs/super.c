@@ -358,11 +358,21 @@ static int aiosfs_write_inode(struct inode *inode, struct writeback_control *wbc
 	return err < 0 ? err : 0;
 }
 
+/*
+ * Writeback has sent the data by now, maybe over blocks no transaction
+ * touched: a commit's own flush covers it, and without one the sync
+ * flushes, or that data could still sit in the drive's cache.
+ */
 static int aiosfs_sync_fs(struct super_block *sb, int wait)
 {
-	if (!AIOSFS_SB(sb)->s_journal || !wait)
+	int ret;
+
+	if (!wait || sb_rdonly(sb))
 		return 0;
-	return aiosfs_journal_force_commit(sb);
+	ret = aiosfs_journal_force_commit(sb);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return aiosfs_dev_flush(sb);
 }
 
 static const struct super_operations aiosfs_sops = {
