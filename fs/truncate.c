@@ -119,8 +119,12 @@ int aiosfs_truncate_blocks(struct inode *inode)
 	err = aiosfs_orphan_add(h, inode);
 	if (!err)
 		err = aiosfs_free_blocks_from(h, inode, from);
-	/* After a failure the orphan entry stays, for the next mount to finish. */
-	if (!err)
+	/*
+	 * After a failure the orphan entry stays, for the next mount to
+	 * finish; so does that of a file unlinked while open, which only its
+	 * last close (or recovery) may free.
+	 */
+	if (!err && inode->i_nlink)
 		err = aiosfs_orphan_del(h, inode);
 	if (!err)
 		err = aiosfs_mark_inode_dirty(h, inode);
