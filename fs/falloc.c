@@ -103,11 +103,16 @@ static int aiosfs_punch(struct inode *inode, loff_t off, loff_t len)
 	h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_FALLOC);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
+	/* The zeroed edges reach the disk before the punch commits. */
+	err = aiosfs_journal_add_ordered(h, inode);
+	if (err)
+		goto out;
 	down_write(&ei->i_data_sem);
 	err = aiosfs_ext_remove_range(h, inode, first, end);
 	up_write(&ei->i_data_sem);
 	if (!err)
 		err = aiosfs_mark_inode_dirty(h, inode);
+out:
 	err2 = aiosfs_journal_stop(h);
 	return err ?: err2;
 }
@@ -128,9 +133,12 @@ static int aiosfs_zero_range(struct inode *inode, loff_t off, loff_t len, bool k
 		h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_FALLOC);
 		if (IS_ERR(h))
 			return PTR_ERR(h);
-		down_write(&ei->i_data_sem);
-		err = aiosfs_ext_mark_unwritten(h, inode, first, end - first);
-		up_write(&ei->i_data_sem);
+		err = aiosfs_journal_add_ordered(h, inode);
+		if (!err) {
+			down_write(&ei->i_data_sem);
+			err = aiosfs_ext_mark_unwritten(h, inode, first, end - first);
+			up_write(&ei->i_data_sem);
+		}
 		err2 = aiosfs_journal_stop(h);
 		if (err || err2)
 			return err ?: err2;

@@ -149,23 +149,39 @@ int aiosfs_zero_partial(struct inode *inode, loff_t from, loff_t len)
 	return err < 0 ? err : 0;
 }
 
+/*
+ * What lies past the end inside the last block is only zero on the disk if
+ * every writer kept it so, and a crash or another system may not have:
+ * growing zeroes it in the page cache, written before the new size commits.
+ */
 static int aiosfs_grow(struct inode *inode, loff_t size)
 {
+	loff_t old = i_size_read(inode);
 	struct aiosfs_handle *h;
 	int err, err2;
 
+	if (old & (inode->i_sb->s_blocksize - 1)) {
+		err = block_truncate_page(inode->i_mapping, old, aiosfs_get_block);
+		if (err)
+			return err;
+	}
 	h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_INODE);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
+	err = aiosfs_journal_add_ordered(h, inode);
+	if (err)
+		goto out;
 	truncate_setsize(inode, size);
 	AIOSFS_I(inode)->i_disksize = size;
 	err = aiosfs_mark_inode_dirty(h, inode);
+out:
 	err2 = aiosfs_journal_stop(h);
 	return err ?: err2;
 }
 
 /*
- * The new size and the orphan entry are durable together; the blocks go
+ * The new size and the orphan entry are durable together, and not before
+ * the zeroed rest of the new last block (ordered data); the blocks go
  * after the page cache, so no page of a freed block can be written back.
  */
 static int aiosfs_shrink(struct inode *inode, loff_t size)
@@ -181,7 +197,9 @@ static int aiosfs_shrink(struct inode *inode, loff_t size)
 	h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_INODE + 1);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
-	err = aiosfs_orphan_add(h, inode);
+	err = aiosfs_journal_add_ordered(h, inode);
+	if (!err)
+		err = aiosfs_orphan_add(h, inode);
 	if (!err) {
 		i_size_write(inode, size);
 		AIOSFS_I(inode)->i_disksize = size;
