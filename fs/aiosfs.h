@@ -97,6 +97,11 @@ struct aiosfs_inode_info {
 	 */
 	atomic_t i_wb_seq;
 	u32 i_flushed_seq;
+	/*
+	 * O_DIRECT writes completed: a read that sent its device command
+	 * before one of them may hold old data, and must not publish it.
+	 */
+	atomic_t i_dio_seq;
 	struct inode vfs_inode;
 };
 

@@ -172,6 +172,21 @@ static sector_t aiosfs_bmap(struct address_space *mapping, sector_t block)
 }
 
 /*
+ * The write is on the device, and the page cache is about to be cleared
+ * of the range: a read of ours that fetched the old data and has not put
+ * its pages in the cache yet must see this, and not publish them
+ * (aiosfs_rd_stale()).
+ */
+static int aiosfs_dio_write_end(struct kiocb *iocb, loff_t offset, ssize_t size,
+				void *private)
+{
+	atomic_inc(&AIOSFS_I(file_inode(iocb->ki_filp))->i_dio_seq);
+	/* Before the invalidation looks for pages: see aiosfs_rd_stale(). */
+	smp_mb__after_atomic();
+	return 0;
+}
+
+/*
  * O_DIRECT writes go straight to the device only over blocks that are
  * mapped, written and inside the file: nothing then changes but the data.
  * Anything else returns 0, and the VFS writes it through the page cache
@@ -195,7 +210,8 @@ static ssize_t aiosfs_direct_IO(struct kiocb *iocb, struct iov_iter *iter)
 		lblk += map.m_len;
 	}
 	atomic_inc(&AIOSFS_I(inode)->i_wb_seq);
-	return blockdev_direct_IO(iocb, inode, iter, aiosfs_get_block_noalloc);
+	return aios_blockdev_direct_IO(iocb, inode, iter, aiosfs_get_block_noalloc,
+				       aiosfs_dio_write_end);
 }
 
 const struct address_space_operations aiosfs_aops = {

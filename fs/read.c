@@ -33,6 +33,8 @@ struct aiosfs_rd {
 	struct aios_lbio lbio;
 	pgoff_t index;			/* of pages[0] */
 	u32 added;			/* bit i: pages[i] is in the page cache */
+	atomic_t *dio_seq;		/* the inode's i_dio_seq ... */
+	int dio_seen;			/* ... before the command went */
 	/*
 	 * A read ahead of the reader is not waited for: its completion and
 	 * the end of the insertion each drop a count, the last one finishes.
@@ -59,6 +61,7 @@ struct aiosfs_rd_batch {
 	struct aiosfs_rd *cur;		/* being filled, not submitted yet */
 	u64 next_pblk;			/* where cur continues on the device */
 	pgoff_t wait_end;		/* pages below this one are waited for */
+	int dio_seen;			/* i_dio_seq before any command went */
 	struct aiosfs_read_times *times;	/* NULL: not counted */
 };
 
@@ -74,7 +77,21 @@ static struct aiosfs_rd *aiosfs_rd_alloc(struct inode *inode, pgoff_t index, u64
 	rd->lbio.private = rd;
 	rd->index = index;
 	rd->added = 0;
+	rd->dio_seq = &AIOSFS_I(inode)->i_dio_seq;
 	return rd;
+}
+
+/*
+ * Whether an O_DIRECT write ended since the read was sent: its pages may
+ * hold what the write replaced, and its invalidation may have run before
+ * they went in.  The barrier pairs with aiosfs_dio_write_end()'s: either
+ * the invalidation finds our pages, or we see its count.  Such pages stay
+ * in the cache not uptodate, and ->read_folio reads them again.
+ */
+static bool aiosfs_rd_stale(struct aiosfs_rd *rd)
+{
+	smp_mb();
+	return atomic_read(rd->dio_seq) != rd->dio_seen;
 }
 
 /*
@@ -85,6 +102,8 @@ static void aiosfs_rd_finish(struct aiosfs_rd *rd, int err, struct aiosfs_keep *
 {
 	unsigned int i;
 
+	if (!err && rd->added && aiosfs_rd_stale(rd))
+		err = -ESTALE;
 	if (err || !keep || keep->nr || keep->index != rd->index ||
 	    rd->added != GENMASK(rd->lbio.nr_pages - 1, 0))
 		keep = NULL;
@@ -188,6 +207,7 @@ static int aiosfs_rd_add(struct aiosfs_rd_batch *b, pgoff_t index, u64 pblk)
 		b->cur = aiosfs_rd_alloc(b->inode, index, pblk, GFP_KERNEL);
 		if (!b->cur)
 			return -ENOMEM;
+		b->cur->dio_seen = b->dio_seen;
 	}
 	page = aios_lbio_page_get();
 	if (!page)
@@ -217,7 +237,8 @@ static void aiosfs_fill_range(struct inode *inode, pgoff_t index, pgoff_t last, 
 {
 	struct address_space *mapping = inode->i_mapping;
 	struct aiosfs_rd_batch b = {
-		.inode = inode, .wait_end = last + 1, .times = times, .keep = keep
+		.inode = inode, .wait_end = last + 1, .times = times, .keep = keep,
+		.dio_seen = atomic_read_acquire(&AIOSFS_I(inode)->i_dio_seq),
 	};
 
 	if (keep) {

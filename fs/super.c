@@ -195,6 +195,7 @@ static struct inode *aiosfs_alloc_inode(struct super_block *sb)
 	ei->i_datasync_tid = 0;
 	atomic_set(&ei->i_wb_seq, 0);
 	ei->i_flushed_seq = 0;
+	atomic_set(&ei->i_dio_seq, 0);
 	INIT_LIST_HEAD(&ei->i_orphan);
 	ei->i_ordered = false;
 	return &ei->vfs_inode;

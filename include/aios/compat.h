@@ -264,4 +264,22 @@ static inline int aios_disk_enable_io_stat(struct gendisk *disk)
 #endif
 }
 
+/*
+ * __blockdev_direct_IO() with a completion callback: 6.1 still takes a
+ * submit_io hook (always NULL here), which later kernels dropped (6.12 has
+ * none; the version below is where we place the change, not measured).
+ */
+static inline ssize_t aios_blockdev_direct_IO(struct kiocb *iocb, struct inode *inode,
+					      struct iov_iter *iter, get_block_t get_block,
+					      dio_iodone_t end_io)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	return __blockdev_direct_IO(iocb, inode, inode->i_sb->s_bdev, iter, get_block, end_io,
+				    DIO_LOCKING | DIO_SKIP_HOLES);
+#else
+	return __blockdev_direct_IO(iocb, inode, inode->i_sb->s_bdev, iter, get_block, end_io,
+				    NULL, DIO_LOCKING | DIO_SKIP_HOLES);
+#endif
+}
+
 #endif /* _AIOS_COMPAT_H */
