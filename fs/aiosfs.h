@@ -513,6 +513,31 @@ bool aiosfs_is_dx_block(struct inode *dir, u32 lblk, const void *block);
 /* Has the directory an htree index that must be kept? */
 bool aiosfs_dir_indexed(struct inode *dir);
 
+/* dirwrite.c: walking an htree */
+struct aiosfs_dx_level {
+	struct buffer_head *bh;
+	struct aiosfs_dx_entry *entries;	/* entries[0].hash is the count/limit */
+	unsigned int count;
+	unsigned int limit;
+	unsigned int at;			/* the entry followed down */
+};
+
+struct aiosfs_dx_path {
+	struct aiosfs_dx_level lv[AIOSFS_DX_MAX_LEVELS_LARGEDIR];
+	unsigned int levels;			/* index levels in use */
+	unsigned int version;			/* the hash, unsigned variant applied */
+	u32 nblocks;				/* the directory's size in blocks */
+	u32 hash;
+};
+
+/* Descends from the root to the leaf whose range holds hash. */
+int aiosfs_dx_probe_hash(struct inode *dir, u32 hash, struct aiosfs_dx_path *p);
+int aiosfs_dx_leaf(struct inode *dir, struct aiosfs_dx_path *p, u32 *leaf);
+int aiosfs_dx_next(struct inode *dir, struct aiosfs_dx_path *p, const u32 *hash, u32 *next);
+void aiosfs_dx_release(struct aiosfs_dx_path *p);
+int aiosfs_dx_hash(struct inode *dir, struct aiosfs_dx_path *p, const char *name,
+		   unsigned int len, u32 *hash, u32 *minor);
+
 /* namei.c */
 extern const struct inode_operations aiosfs_dir_inode_operations;
 /* Links beyond which a directory counts as "many" (1, with dir_nlink). */
@@ -522,7 +547,7 @@ extern const struct inode_operations aiosfs_dir_inode_operations;
 
 /* hash.c */
 int aiosfs_dirhash(unsigned int version, const u32 seed[4], const char *name,
-		   unsigned int len, u32 *hash);
+		   unsigned int len, u32 *hash, u32 *minor);
 
 /* symlink.c */
 extern const struct inode_operations aiosfs_fast_symlink_inode_operations;

@@ -2,13 +2,18 @@
 /*
  * aiosfs: directory blocks and readdir.
  *
- * readdir scans the blocks in order.  htree interior blocks look like
- * blocks holding one empty entry, and the htree root hides behind the
- * rec_len of "..", so a linear scan sees every name exactly once.
- * Positions are byte offsets into the directory.
+ * readdir of a linear directory scans the blocks in order; positions are
+ * byte offsets into it.  An indexed (htree) directory is read in hash
+ * order instead, with hash positions as ext4 gives them, since adding a
+ * name may split a leaf and move half of its names to a later block: a
+ * scan by blocks would then see them twice, or miss the names a later
+ * removal slides under its position.  Hash order does not move.
  */
+#include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/fs_types.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include "aiosfs.h"
 
 bool aiosfs_dir_indexed(struct inode *dir)
@@ -152,11 +157,232 @@ static int aiosfs_readdir_block(struct inode *dir, struct dir_context *ctx,
 	return 0;
 }
 
+/*
+ * htree positions: 0 is ".", 1 "..", then (major hash >> 1) << 32 | minor
+ * hash, or for a 32-bit caller (whose off_t is 32 bits) the major hash >> 1
+ * alone; the largest is the end.  Names whose positions are equal come in
+ * one call if they fit; if not, the next call repeats them (a name is
+ * never skipped).
+ */
+static bool aiosfs_dx_32bit(struct file *file)
+{
+	if (file->f_mode & FMODE_32BITHASH)
+		return true;
+	return !(file->f_mode & FMODE_64BITHASH) &&
+	       (in_compat_syscall() || BITS_PER_LONG == 32);
+}
+
+static loff_t aiosfs_dx_eof(struct file *file)
+{
+	return aiosfs_dx_32bit(file) ? 0x7fffffff : LLONG_MAX;
+}
+
+static loff_t aiosfs_dx_pos(struct file *file, u32 major, u32 minor)
+{
+	loff_t pos = aiosfs_dx_32bit(file) ? major >> 1 : ((loff_t)(major >> 1) << 32) | minor;
+
+	return clamp_t(loff_t, pos, 2, aiosfs_dx_eof(file) - 1);
+}
+
+static u32 aiosfs_dx_pos_major(struct file *file, loff_t pos)
+{
+	return aiosfs_dx_32bit(file) ? (u32)pos << 1 : (u32)(pos >> 32) << 1;
+}
+
+/* One name of the leaves being read: where it is, and its position. */
+struct aiosfs_dx_name {
+	loff_t pos;
+	u16 leaf;		/* index in aiosfs_dx_group.bh */
+	u16 off;
+};
+
+/* The leaves that hold the names at and after one hash, up to the next leaf's. */
+struct aiosfs_dx_group {
+	struct buffer_head **bh;
+	unsigned int nr_bh, max_bh;
+	struct aiosfs_dx_name *names;
+	unsigned int nr, max;
+	loff_t end;		/* the position the leaf after them starts at */
+};
+
+static int aiosfs_dx_name_cmp(const void *a, const void *b)
+{
+	const struct aiosfs_dx_name *x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	if (x->leaf != y->leaf)
+		return x->leaf < y->leaf ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static void aiosfs_dx_group_free(struct aiosfs_dx_group *g)
+{
+	while (g->nr_bh)
+		brelse(g->bh[--g->nr_bh]);
+	kfree(g->bh);
+	kvfree(g->names);
+}
+
+/* Takes in the names of one leaf that lie at or after pos. */
+static int aiosfs_dx_group_add(struct file *file, struct aiosfs_dx_path *p,
+			       struct aiosfs_dx_group *g, struct buffer_head *bh, loff_t pos)
+{
+	struct inode *dir = file_inode(file);
+	unsigned int off, bs = dir->i_sb->s_blocksize;
+	unsigned int most = bs / AIOSFS_DIR_REC_ALIGN / 3;	/* 12-byte entries at least */
+	const struct aiosfs_dir_entry *de;
+	u32 major, minor;
+	int err;
+
+	if (g->nr_bh == g->max_bh || g->nr + most > g->max) {
+		unsigned int nb = max(8U, 2 * g->max_bh), nn = nb * most;
+		void *b = krealloc_array(g->bh, nb, sizeof(*g->bh), GFP_KERNEL);
+		void *n;
+
+		err = -ENOMEM;
+		if (!b)
+			goto fail;
+		g->bh = b;
+		n = kvmalloc_array(nn, sizeof(*g->names), GFP_KERNEL);
+		if (!n)
+			goto fail;
+		memcpy(n, g->names, g->nr * sizeof(*g->names));
+		kvfree(g->names);
+		g->names = n;
+		g->max_bh = nb;
+		g->max = nn;
+	}
+	g->bh[g->nr_bh] = bh;
+	for (off = 0; off < bs; off += le16_to_cpu(de->rec_len)) {
+		if (!aiosfs_dirent_ok(dir, bh->b_data, off))
+			goto corrupt;
+		de = (const void *)bh->b_data + off;
+		if (!de->inode)
+			continue;
+		err = aiosfs_dx_hash(dir, p, de->name, de->name_len, &major, &minor);
+		if (err)
+			goto fail;
+		g->names[g->nr] = (struct aiosfs_dx_name){
+			aiosfs_dx_pos(file, major, minor), g->nr_bh, off };
+		if (g->names[g->nr].pos >= pos)
+			g->nr++;
+	}
+	g->nr_bh++;
+	return 0;
+corrupt:
+	err = -AIOSFS_EFSCORRUPTED;
+fail:
+	brelse(bh);
+	return err;
+}
+
+/*
+ * Gathers the leaf whose hash range holds pos, and those after it that
+ * continue its last hash, so that every name of those hashes is there.
+ */
+static int aiosfs_dx_gather(struct file *file, loff_t pos, struct aiosfs_dx_group *g)
+{
+	struct inode *dir = file_inode(file);
+	struct aiosfs_dx_path p;
+	unsigned int steps;
+	u32 leaf, next;
+	int err;
+
+	g->end = aiosfs_dx_eof(file);
+	err = aiosfs_dx_probe_hash(dir, aiosfs_dx_pos_major(file, pos), &p);
+	/* Bounded by the directory size, whatever the index says. */
+	for (steps = 0; !err && steps < p.nblocks; steps++) {
+		struct buffer_head *bh;
+
+		err = aiosfs_dx_leaf(dir, &p, &leaf);
+		if (err)
+			break;
+		bh = aiosfs_dir_bread(dir, leaf);
+		if (IS_ERR_OR_NULL(bh)) {
+			err = bh ? PTR_ERR(bh) : -AIOSFS_EFSCORRUPTED;
+			break;
+		}
+		err = aiosfs_dx_group_add(file, &p, g, bh, pos);
+		if (err)
+			break;
+		err = aiosfs_dx_next(dir, &p, NULL, &next);
+		if (err <= 0)
+			break;
+		err = 0;
+		if (!(next & 1)) {
+			g->end = aiosfs_dx_pos(file, next, 0);
+			break;
+		}
+	}
+	aiosfs_dx_release(&p);
+	if (!err && g->end <= pos) {
+		aiosfs_error(dir->i_sb, "directory inode %lu: htree hashes out of order",
+			     dir->i_ino);
+		err = -AIOSFS_EFSCORRUPTED;
+	}
+	return err;
+}
+
+/* Emits the gathered names in position order; 1 when the caller's buffer is full. */
+static int aiosfs_dx_emit(struct file *file, struct dir_context *ctx, struct aiosfs_dx_group *g)
+{
+	unsigned int i;
+
+	sort(g->names, g->nr, sizeof(*g->names), aiosfs_dx_name_cmp, NULL);
+	for (i = 0; i < g->nr; i++) {
+		const struct aiosfs_dx_name *n = &g->names[i];
+		const struct aiosfs_dir_entry *de = (const void *)g->bh[n->leaf]->b_data + n->off;
+
+		ctx->pos = n->pos;
+		if (!dir_emit(ctx, de->name, de->name_len, le32_to_cpu(de->inode),
+			      aiosfs_dtype(file_inode(file)->i_sb, de->file_type)))
+			return 1;
+		/* The next name at the same position keeps it (see above). */
+		if (i + 1 == g->nr || g->names[i + 1].pos != n->pos)
+			ctx->pos = n->pos + 1;
+	}
+	ctx->pos = max(ctx->pos, g->end);
+	return 0;
+}
+
+static int aiosfs_dx_readdir(struct file *file, struct dir_context *ctx)
+{
+	loff_t eof = aiosfs_dx_eof(file);
+	int err = 0;
+
+	if (ctx->pos == 0) {
+		if (!dir_emit_dot(file, ctx))
+			return 0;
+		ctx->pos = 1;
+	}
+	if (ctx->pos == 1) {
+		if (!dir_emit_dotdot(file, ctx))
+			return 0;
+		ctx->pos = 2;
+	}
+	while (!err && ctx->pos < eof) {
+		struct aiosfs_dx_group g = {};
+
+		if (fatal_signal_pending(current))
+			return -ERESTARTSYS;
+		err = aiosfs_dx_gather(file, ctx->pos, &g);
+		if (!err)
+			err = aiosfs_dx_emit(file, ctx, &g);
+		aiosfs_dx_group_free(&g);
+		cond_resched();
+	}
+	return err < 0 ? err : 0;
+}
+
 static int aiosfs_readdir(struct file *file, struct dir_context *ctx)
 {
 	struct inode *dir = file_inode(file);
 	unsigned int bits = dir->i_blkbits;
 	int err = 0;
+
+	if (aiosfs_dir_indexed(dir))
+		return aiosfs_dx_readdir(file, ctx);
 
 	while (ctx->pos < dir->i_size) {
 		u32 lblk = ctx->pos >> bits;
@@ -184,8 +410,19 @@ static int aiosfs_readdir(struct file *file, struct dir_context *ctx)
 	return 0;
 }
 
+/* htree positions go past any file size (seekdir to what telldir gave). */
+static loff_t aiosfs_dir_llseek(struct file *file, loff_t offset, int whence)
+{
+	loff_t eof;
+
+	if (!aiosfs_dir_indexed(file_inode(file)))
+		return generic_file_llseek(file, offset, whence);
+	eof = aiosfs_dx_eof(file);
+	return generic_file_llseek_size(file, offset, whence, eof, eof);
+}
+
 const struct file_operations aiosfs_dir_operations = {
-	.llseek		= generic_file_llseek,
+	.llseek		= aiosfs_dir_llseek,
 	.read		= generic_read_dir,
 	.iterate_shared	= aiosfs_readdir,
 	.fsync		= aiosfs_fsync,

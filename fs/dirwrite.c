@@ -31,22 +31,6 @@
 /* dx entries hold a block number in their low 24 bits; stay below. */
 #define AIOSFS_DIR_MAX_BLOCKS	0x00ffffffU
 
-struct aiosfs_dx_level {
-	struct buffer_head *bh;
-	struct aiosfs_dx_entry *entries;	/* entries[0].hash is the count/limit */
-	unsigned int count;
-	unsigned int limit;
-	unsigned int at;			/* the entry followed down */
-};
-
-struct aiosfs_dx_path {
-	struct aiosfs_dx_level lv[AIOSFS_DX_MAX_LEVELS_LARGEDIR];
-	unsigned int levels;			/* index levels in use */
-	unsigned int version;			/* the hash, unsigned variant applied */
-	u32 nblocks;				/* the directory's size in blocks */
-	u32 hash;
-};
-
 /* A live entry of a leaf being split or converted, by its offset. */
 struct aiosfs_dmap {
 	u32 hash;
@@ -239,7 +223,7 @@ static int aiosfs_dx_root(struct inode *dir, struct aiosfs_dx_path *p)
 	return 0;
 }
 
-static void aiosfs_dx_release(struct aiosfs_dx_path *p)
+void aiosfs_dx_release(struct aiosfs_dx_path *p)
 {
 	unsigned int lv;
 
@@ -249,25 +233,20 @@ static void aiosfs_dx_release(struct aiosfs_dx_path *p)
 	}
 }
 
-static int aiosfs_dx_hash(struct inode *dir, struct aiosfs_dx_path *p, const char *name,
-			  unsigned int len, u32 *hash)
+int aiosfs_dx_hash(struct inode *dir, struct aiosfs_dx_path *p, const char *name,
+		   unsigned int len, u32 *hash, u32 *minor)
 {
-	if (aiosfs_dirhash(p->version, AIOSFS_SB(dir->i_sb)->s_hash_seed, name, len, hash))
+	if (aiosfs_dirhash(p->version, AIOSFS_SB(dir->i_sb)->s_hash_seed, name, len, hash, minor))
 		return aiosfs_dir_bad(dir, 0, "unsupported hash version");
 	return 0;
 }
 
-/* Hashes name and descends from the root to the leaf whose range holds it. */
-static int aiosfs_dx_probe(struct inode *dir, const struct qstr *name, struct aiosfs_dx_path *p)
+/* Descends from the root (read already) to the leaf whose range holds p->hash. */
+static int aiosfs_dx_descend(struct inode *dir, struct aiosfs_dx_path *p)
 {
 	unsigned int lv;
-	int err;
+	int err = 0;
 
-	memset(p, 0, sizeof(*p));
-	p->nblocks = dir->i_size >> dir->i_blkbits;
-	err = aiosfs_dx_root(dir, p);
-	if (!err)
-		err = aiosfs_dx_hash(dir, p, name->name, name->len, &p->hash);
 	for (lv = 0; !err && lv < p->levels; lv++) {
 		if (lv)
 			err = aiosfs_dx_read_node(dir, p, lv, aiosfs_dx_block(&p->lv[lv - 1]));
@@ -277,8 +256,33 @@ static int aiosfs_dx_probe(struct inode *dir, const struct qstr *name, struct ai
 	return err;
 }
 
+static int aiosfs_dx_start(struct inode *dir, struct aiosfs_dx_path *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->nblocks = dir->i_size >> dir->i_blkbits;
+	return aiosfs_dx_root(dir, p);
+}
+
+/* Hashes name and descends from the root to the leaf whose range holds it. */
+static int aiosfs_dx_probe(struct inode *dir, const struct qstr *name, struct aiosfs_dx_path *p)
+{
+	int err = aiosfs_dx_start(dir, p);
+
+	if (!err)
+		err = aiosfs_dx_hash(dir, p, name->name, name->len, &p->hash, NULL);
+	return err ?: aiosfs_dx_descend(dir, p);
+}
+
+int aiosfs_dx_probe_hash(struct inode *dir, u32 hash, struct aiosfs_dx_path *p)
+{
+	int err = aiosfs_dx_start(dir, p);
+
+	p->hash = hash;
+	return err ?: aiosfs_dx_descend(dir, p);
+}
+
 /* The leaf the probe ended at, checked to lie inside the directory. */
-static int aiosfs_dx_leaf(struct inode *dir, struct aiosfs_dx_path *p, u32 *leaf)
+int aiosfs_dx_leaf(struct inode *dir, struct aiosfs_dx_path *p, u32 *leaf)
 {
 	*leaf = aiosfs_dx_block(&p->lv[p->levels - 1]);
 	if (!*leaf || *leaf >= p->nblocks)
@@ -286,10 +290,14 @@ static int aiosfs_dx_leaf(struct inode *dir, struct aiosfs_dx_path *p, u32 *leaf
 	return 0;
 }
 
-/* Moves to the next leaf if it continues hash; 1 if it did, 0 if not. */
-static int aiosfs_dx_next(struct inode *dir, struct aiosfs_dx_path *p, u32 hash)
+/*
+ * Moves to the next leaf, if @hash only when that leaf continues *hash;
+ * 1 if it did (its index hash in *next), 0 if not.
+ */
+int aiosfs_dx_next(struct inode *dir, struct aiosfs_dx_path *p, const u32 *hash, u32 *next)
 {
 	int lv = p->levels - 1;
+	u32 h;
 	int err;
 
 	while (lv >= 0 && p->lv[lv].at + 1 >= p->lv[lv].count)
@@ -297,8 +305,11 @@ static int aiosfs_dx_next(struct inode *dir, struct aiosfs_dx_path *p, u32 hash)
 	if (lv < 0)
 		return 0;
 	p->lv[lv].at++;
-	if ((le32_to_cpu(p->lv[lv].entries[p->lv[lv].at].hash) & ~1U) != hash)
+	h = le32_to_cpu(p->lv[lv].entries[p->lv[lv].at].hash);
+	if (hash && (h & ~1U) != *hash)
 		return 0;
+	if (next)
+		*next = h;
 	/* Re-read the nodes below, each from its first entry. */
 	while (++lv < p->levels) {
 		brelse(p->lv[lv].bh);
@@ -327,7 +338,7 @@ static long aiosfs_find_dx(struct inode *dir, const struct qstr *name,
 		ret = aiosfs_search_lblk(dir, leaf, name, loc);
 		if (ret)
 			break;
-		ret = aiosfs_dx_next(dir, &p, p.hash);
+		ret = aiosfs_dx_next(dir, &p, &p.hash, NULL);
 		if (ret <= 0)
 			break;
 		ret = 0;
@@ -529,7 +540,7 @@ static int aiosfs_map_leaf(struct inode *dir, struct aiosfs_dx_path *p, const ch
 		map[*n].len = AIOSFS_DIRENT_LEN(de->name_len);
 		map[*n].hash = 0;
 		if (p) {
-			err = aiosfs_dx_hash(dir, p, de->name, de->name_len, &map[*n].hash);
+			err = aiosfs_dx_hash(dir, p, de->name, de->name_len, &map[*n].hash, NULL);
 			if (err)
 				return err;
 		}

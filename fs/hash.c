@@ -123,14 +123,17 @@ static void aiosfs_half_md4(u32 buf[4], const u32 in[8])
 		buf[t] += v[t];
 }
 
-/* The index hash of a name: bit 0 is clear (it marks collisions on disk). */
+/*
+ * The index hash of a name: bit 0 is clear (it marks collisions on disk).
+ * The minor hash (NULL: not wanted) only orders names in readdir.
+ */
 int aiosfs_dirhash(unsigned int version, const u32 seed[4], const char *name,
-		   unsigned int len, u32 *hash)
+		   unsigned int len, u32 *hash, u32 *minor)
 {
 	u32 buf[4] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 };
 	bool is_signed = version < AIOSFS_HASH_LEGACY_UNSIGNED;
 	unsigned int off;
-	u32 in[8], h;
+	u32 in[8], h, m = 0;
 
 	if (seed[0] || seed[1] || seed[2] || seed[3])
 		memcpy(buf, seed, sizeof(buf));
@@ -146,6 +149,7 @@ int aiosfs_dirhash(unsigned int version, const u32 seed[4], const char *name,
 			aiosfs_half_md4(buf, in);
 		}
 		h = buf[1];
+		m = buf[2];
 		break;
 	case AIOSFS_HASH_TEA:
 	case AIOSFS_HASH_TEA_UNSIGNED:
@@ -154,6 +158,7 @@ int aiosfs_dirhash(unsigned int version, const u32 seed[4], const char *name,
 			aiosfs_tea(buf, in);
 		}
 		h = buf[0];
+		m = buf[1];
 		break;
 	default:
 		return -EOPNOTSUPP;
@@ -163,5 +168,7 @@ int aiosfs_dirhash(unsigned int version, const u32 seed[4], const char *name,
 	if (h == 0xfffffffeU)
 		h = 0xfffffffcU;
 	*hash = h;
+	if (minor)
+		*minor = m;
 	return 0;
 }

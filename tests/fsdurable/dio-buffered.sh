@@ -11,7 +11,7 @@
 . "$AIOS_ROOT/tests/fsrw/helpers"
 . ./helpers
 trap 'umount $MNT 2>/dev/null' EXIT
-SECONDS_EACH=${DIO_RACE_SECONDS:-20}
+SECONDS_EACH=${DIO_RACE_SECONDS:-10}
 
 scenario() {
 	fs_mkfs "$DEV" 256M
