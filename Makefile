@@ -6,6 +6,8 @@
 #   make bench [QUICK=1] the side-by-side benchmark in the VM (quick set: <10 min)
 #   make fuzz [CASES=N]  corrupted images against aiosfs in the VM (default 20000 cases)
 #   make soak [DURATION=S] the load test (tests/load) for longer (default 600 s)
+#   make xfstests [T="generic/001 generic/quick"] [FSTYP=aiosfs|ext4|both] [KVER=...]
+#                        xfstests in the VM, results in docs/xfstests/RESULTS.md
 #   make lint            sparse, checkpatch and a W=1 build
 #   make dkms-install    install the module with DKMS for the running kernel
 #   make dkms-remove     remove it again
@@ -30,7 +32,7 @@ C_TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(C_TESTS))
 TEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -D_GNU_SOURCE -I$(KSFT_DIR) -Itests/lib
 AIOS_CTL := $(BUILD)/tools/aios-ctl
 
-.PHONY: all module deps check check-built tests bench fuzz soak lint dkms-sources dkms-install dkms-remove clean
+.PHONY: all module deps check check-built tests bench fuzz soak xfstests lint dkms-sources dkms-install dkms-remove clean
 
 all: module $(AIOS_CTL)
 
@@ -93,6 +95,10 @@ soak: deps module
 	@tools/aios-vm -k $(KVER) -d 2G -m 768 -t $$(( $(or $(DURATION),600) + 900 )) -o soak-results \
 		-e AIOS_ROOT=$(CURDIR) -e AIOS_KO=$(BUILD)/$(KVER)/aios.ko \
 		-e AIOS_LOAD_SECONDS=$(or $(DURATION),600) -- tests/load/load.sh
+
+# tools/aios-xfstests installs its own dependencies and builds aios.ko.
+xfstests: deps
+	@T='$(T)' FSTYP='$(FSTYP)' KVER='$(KVER)' tools/aios-xfstests
 
 lint: deps $(LINUX_SRC)/.stamp
 	@tools/lint $(KVERS)
