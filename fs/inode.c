@@ -382,11 +382,10 @@ int __aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode, bool
 	unlock_buffer(bh);
 	if (!err)
 		err = aiosfs_journal_dirty_metadata(h, bh);
-	if (err) {
+	if (err)
 		aiosfs_error(inode->i_sb, "cannot write inode %lu: %d", inode->i_ino, err);
-	} else {
+	else
 		aiosfs_inode_set_tid(h, inode, datasync);
-	}
 out:
 	brelse(bh);
 	return err;

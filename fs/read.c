@@ -90,6 +90,7 @@ static struct aiosfs_rd *aiosfs_rd_alloc(struct inode *inode, pgoff_t index, u64
  */
 static bool aiosfs_rd_stale(struct aiosfs_rd *rd)
 {
+	/* Our insertion before the count's read; pairs with aiosfs_dio_write_end(). */
 	smp_mb();
 	return atomic_read(rd->dio_seq) != rd->dio_seen;
 }
