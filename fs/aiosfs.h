@@ -199,7 +199,8 @@ int aiosfs_journal_dirty_super(struct aiosfs_handle *h);
 /* A directory entry added or removed, with a possible htree split. */
 #define AIOSFS_CREDITS_DIRENT	(6 + AIOSFS_CREDITS_EXTENT)
 /* A new inode: its bitmap, descriptor, table block, superblock. */
-#define AIOSFS_CREDITS_NEWINODE	(AIOSFS_CREDITS_ALLOC + AIOSFS_CREDITS_INODE)
+#define AIOSFS_CREDITS_NEWINODE	(AIOSFS_CREDITS_ALLOC + AIOSFS_CREDITS_INODE + \
+				 AIOSFS_CREDITS_NEWXATTRS)
 
 /*
  * Blocks (balloc.c).  Freed blocks stay unavailable until the transaction
@@ -553,8 +554,19 @@ int aiosfs_dirhash(unsigned int version, const u32 seed[4], const char *name,
 extern const struct inode_operations aiosfs_fast_symlink_inode_operations;
 extern const struct inode_operations aiosfs_symlink_inode_operations;
 
+/* acl.c */
+struct posix_acl *aiosfs_get_acl(struct inode *inode, int type, bool rcu);
+int aiosfs_set_acl(AIOS_IDMAP_ARG idmap, AIOS_ACL_TARGET target, struct posix_acl *acl, int type);
+/* Stores a new inode's ACLs (from posix_acl_create()), in the caller's handle. */
+int aiosfs_init_acl(struct inode *inode, struct posix_acl *default_acl, struct posix_acl *acl);
+/* Both ACLs of a new inode and its security label: see aiosfs_new_inode(). */
+#define AIOSFS_CREDITS_NEWXATTRS	(3 * AIOSFS_CREDITS_XATTR)
+
 /* xattr.c */
 extern const struct xattr_handler *aiosfs_xattr_handlers[];
+/* The value's size (copied if buffer is not NULL), or -ENODATA, -ERANGE... */
+ssize_t aiosfs_xattr_get_value(struct inode *inode, int index, const char *name, void *buffer,
+			       size_t size);
 ssize_t aiosfs_listxattr(struct dentry *dentry, char *buffer, size_t size);
 /*
  * Sets (value non-NULL, XATTR_CREATE/XATTR_REPLACE in flags) or removes

@@ -283,10 +283,14 @@ const struct inode_operations aiosfs_file_inode_operations = {
 	.getattr	= aiosfs_getattr,
 	.setattr	= aiosfs_setattr,
 	.listxattr	= aiosfs_listxattr,
+	AIOS_INODE_GET_ACL(aiosfs_get_acl),
+	.set_acl	= aiosfs_set_acl,
 };
 
 const struct inode_operations aiosfs_special_inode_operations = {
 	.getattr	= aiosfs_getattr,
 	.setattr	= aiosfs_setattr,
 	.listxattr	= aiosfs_listxattr,
+	AIOS_INODE_GET_ACL(aiosfs_get_acl),
+	.set_acl	= aiosfs_set_acl,
 };

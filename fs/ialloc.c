@@ -13,7 +13,11 @@
  * table that were never used: with lazily zeroed tables they may hold
  * garbage, which is why a new inode's slot is zeroed here.
  */
+#include <linux/fs.h>
+#include <linux/posix_acl.h>
 #include <linux/random.h>
+#include <linux/security.h>
+#include <linux/xattr.h>
 #include "aiosfs.h"
 
 /* i_flags bits that ext4 stores but that neither it nor aiosfs acts on. */
@@ -325,9 +329,34 @@ static int aiosfs_zero_slot(struct aiosfs_handle *h, struct inode *inode)
 	return err;
 }
 
+/* The LSM's labels for a new inode, as security.* xattrs. */
+static int aiosfs_init_xattrs(struct inode *inode, const struct xattr *xattrs, void *unused)
+{
+	const struct xattr *x;
+	int err = 0;
+
+	for (x = xattrs; !err && x->name; x++)
+		err = aiosfs_xattr_set(inode, AIOSFS_XATTR_INDEX_SECURITY, x->name, x->value,
+				       x->value_len, 0);
+	return err;
+}
+
+/* ACLs and security labels, in the handle that makes the inode. */
+static int aiosfs_new_inode_xattrs(struct inode *inode, struct inode *dir,
+				   const struct qstr *name, struct posix_acl *default_acl,
+				   struct posix_acl *acl)
+{
+	int err = aiosfs_init_acl(inode, default_acl, acl);
+
+	if (!err)
+		err = security_inode_init_security(inode, dir, name, aiosfs_init_xattrs, NULL);
+	return err;
+}
+
 struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode_t mode,
 			       const struct qstr *name)
 {
+	struct posix_acl *default_acl = NULL, *acl = NULL;
 	struct super_block *sb = dir->i_sb;
 	bool is_dir = S_ISDIR(mode);
 	struct inode *inode;
@@ -337,13 +366,19 @@ struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode
 
 	if (WARN_ON_ONCE(!AIOSFS_SB(sb)->s_balloc))
 		return ERR_PTR(-EROFS);
+	/* Fits the mode to dir's default ACL, or to the umask without one. */
+	err = posix_acl_create(dir, &mode, &default_acl, &acl);
+	if (err)
+		return ERR_PTR(err);
 	inode = new_inode(sb);
-	if (!inode)
-		return ERR_PTR(-ENOMEM);
+	if (!inode) {
+		err = -ENOMEM;
+		goto out_acl;
+	}
 	err = aiosfs_pick_inode(h, dir, is_dir, &ino, &group);
 	if (err) {
 		iput(inode);
-		return ERR_PTR(err);
+		goto out_acl;
 	}
 	aiosfs_init_new_inode(inode, dir, mode, ino, group);
 	if (insert_inode_locked(inode) < 0) {
@@ -356,8 +391,12 @@ struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode
 	err = aiosfs_zero_slot(h, inode);
 	if (!err)
 		err = aiosfs_mark_inode_dirty(h, inode);
+	if (!err)
+		err = aiosfs_new_inode_xattrs(inode, dir, name, default_acl, acl);
 	if (err)
 		goto fail;
+	posix_acl_release(default_acl);
+	posix_acl_release(acl);
 	return inode;
 
 fail:
@@ -371,6 +410,9 @@ fail:
 	unlock_new_inode(inode);
 	iput(inode);
 	aiosfs_put_inode_number(h, sb, ino, is_dir);
+out_acl:
+	posix_acl_release(default_acl);
+	posix_acl_release(acl);
 	return ERR_PTR(err);
 }
 

@@ -515,4 +515,6 @@ const struct inode_operations aiosfs_dir_inode_operations = {
 	.getattr	= aiosfs_getattr,
 	.setattr	= aiosfs_setattr,
 	.listxattr	= aiosfs_listxattr,
+	AIOS_INODE_GET_ACL(aiosfs_get_acl),
+	.set_acl	= aiosfs_set_acl,
 };

@@ -42,9 +42,10 @@ struct aiosfs_fs_context {
 	int poll;		/* 1: poll, 0: nopoll, -1: not given */
 	u32 commit;		/* seconds; 0: not given */
 	u32 errors;		/* AIOSFS_MOUNT_ERRORS_*; 0: not given */
+	int acl;		/* 1: acl, 0: noacl, -1: the superblock's default */
 };
 
-enum { AIOSFS_OPT_NOLOAD, AIOSFS_OPT_COMMIT, AIOSFS_OPT_ERRORS, AIOSFS_OPT_POLL };
+enum { AIOSFS_OPT_NOLOAD, AIOSFS_OPT_COMMIT, AIOSFS_OPT_ERRORS, AIOSFS_OPT_POLL, AIOSFS_OPT_ACL };
 
 static const struct constant_table aiosfs_param_errors[] = {
 	{ "continue",		AIOSFS_MOUNT_ERRORS_CONT },
@@ -59,10 +60,20 @@ static const struct fs_parameter_spec aiosfs_param_specs[] = {
 	fsparam_u32("commit", AIOSFS_OPT_COMMIT),
 	fsparam_enum("errors", AIOSFS_OPT_ERRORS, aiosfs_param_errors),
 	fsparam_flag_no("poll", AIOSFS_OPT_POLL),
+	fsparam_flag_no("acl", AIOSFS_OPT_ACL),
 	{}
 };
 
 static struct kmem_cache *aiosfs_inode_cachep;
+
+/* Also what the VFS does with the umask: with ACLs on, posix_acl_create() applies it. */
+static void aiosfs_set_posixacl(struct super_block *sb, bool on)
+{
+	if (on)
+		sb->s_flags |= SB_POSIXACL;
+	else
+		sb->s_flags &= ~SB_POSIXACL;
+}
 
 /*
  * A read-write mount that met an inconsistency follows errors=: the error
@@ -698,6 +709,9 @@ static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		pr_warn("(%s): the filesystem has errors recorded; run e2fsck\n", sb->s_id);
 	for (i = 0; i < 4; i++)
 		sbi->s_hash_seed[i] = le32_to_cpu(sbi->s_es->s_hash_seed[i]);
+	/* mke2fs makes acl a default mount option (tune2fs -o sets it). */
+	aiosfs_set_posixacl(sb, ctx->acl >= 0 ? ctx->acl :
+			    !!(le32_to_cpu(sbi->s_es->s_default_mount_opts) & AIOSFS_DEFM_ACL));
 	if (le32_to_cpu(sbi->s_es->s_flags) & AIOSFS_FLAGS_UNSIGNED_HASH)
 		sbi->s_hash_unsigned = AIOSFS_HASH_LEGACY_UNSIGNED;
 
@@ -784,6 +798,8 @@ static int aiosfs_reconfigure(struct fs_context *fc)
 		sbi->s_commit_interval = ctx->commit * HZ;
 	if (ctx->poll >= 0)
 		sbi->s_poll = ctx->poll;
+	if (ctx->acl >= 0)
+		aiosfs_set_posixacl(sb, ctx->acl);
 	if (to_ro == sb_rdonly(sb))
 		return 0;
 	if (to_ro) {
@@ -829,6 +845,9 @@ static int aiosfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case AIOSFS_OPT_POLL:
 		ctx->poll = !result.negated;
 		break;
+	case AIOSFS_OPT_ACL:
+		ctx->acl = !result.negated;
+		break;
 	}
 	return 0;
 }
@@ -852,6 +871,7 @@ static int aiosfs_init_fs_context(struct fs_context *fc)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->poll = -1;
+	ctx->acl = -1;
 	fc->fs_private = ctx;
 	fc->ops = &aiosfs_context_ops;
 	return 0;

@@ -241,7 +241,11 @@ int aiosfs_setattr(AIOS_IDMAP_ARG idmap, struct dentry *dentry, struct iattr *at
 	setattr_copy(idmap, inode, attr);
 	err = aiosfs_mark_inode_dirty(h, inode);
 	err2 = aiosfs_journal_stop(h);
-	return err ?: err2;
+	err = err ?: err2;
+	/* The ACL's group class follows the new mode (the mask entry). */
+	if (!err && (attr->ia_valid & ATTR_MODE))
+		err = aios_posix_acl_chmod(idmap, dentry, inode->i_mode);
+	return err;
 }
 
 /* The last link and the last user are gone: free everything it had. */

@@ -11,6 +11,7 @@
  */
 #include <linux/fs.h>
 #include <linux/xattr.h>
+#include <linux/posix_acl_xattr.h>
 #include <linux/capability.h>
 #include <linux/sort.h>
 #include <linux/mm.h>
@@ -175,11 +176,11 @@ static int aiosfs_xattr_match(const struct aiosfs_xattr_entry *e, const void *va
 	return size + 1;
 }
 
-static int aiosfs_xattr_get(const struct xattr_handler *handler, struct dentry *unused,
-			    struct inode *inode, const char *name, void *buffer, size_t size)
+ssize_t aiosfs_xattr_get_value(struct inode *inode, int index, const char *name, void *buffer,
+			       size_t size)
 {
 	struct aiosfs_xattr_query q = {
-		.index = handler->flags, .name = name, .name_len = strlen(name),
+		.index = index, .name = name, .name_len = strlen(name),
 		.buffer = buffer, .size = size,
 	};
 	int ret;
@@ -192,13 +193,21 @@ static int aiosfs_xattr_get(const struct xattr_handler *handler, struct dentry *
 	return ret ? ret - 1 : -ENODATA;
 }
 
+static int aiosfs_xattr_get(const struct xattr_handler *handler, struct dentry *unused,
+			    struct inode *inode, const char *name, void *buffer, size_t size)
+{
+	return aiosfs_xattr_get_value(inode, handler->flags, name, buffer, size);
+}
+
 struct aiosfs_xattr_list {
 	char *buffer;
 	size_t size;
 	size_t used;
+	struct super_block *sb;
 };
 
-static const char *aiosfs_xattr_prefix(int index)
+/* ACL entries have an empty name: the prefix is all of it. */
+static const char *aiosfs_xattr_prefix(struct super_block *sb, int index)
 {
 	switch (index) {
 	case AIOSFS_XATTR_INDEX_USER:
@@ -207,16 +216,20 @@ static const char *aiosfs_xattr_prefix(int index)
 		return capable(CAP_SYS_ADMIN) ? XATTR_TRUSTED_PREFIX : NULL;
 	case AIOSFS_XATTR_INDEX_SECURITY:
 		return XATTR_SECURITY_PREFIX;
+	case AIOSFS_XATTR_INDEX_POSIX_ACL_ACCESS:
+		return (sb->s_flags & SB_POSIXACL) ? XATTR_NAME_POSIX_ACL_ACCESS : NULL;
+	case AIOSFS_XATTR_INDEX_POSIX_ACL_DEFAULT:
+		return (sb->s_flags & SB_POSIXACL) ? XATTR_NAME_POSIX_ACL_DEFAULT : NULL;
 	default:
-		/* POSIX ACLs and system.* are not readable through aiosfs yet. */
+		/* system.* (richacl, data) is not readable through aiosfs yet. */
 		return NULL;
 	}
 }
 
 static int aiosfs_xattr_add(const struct aiosfs_xattr_entry *e, const void *value, void *arg)
 {
-	const char *prefix = aiosfs_xattr_prefix(e->e_name_index);
 	struct aiosfs_xattr_list *l = arg;
+	const char *prefix = aiosfs_xattr_prefix(l->sb, e->e_name_index);
 	size_t plen, len;
 
 	if (!prefix)
@@ -236,7 +249,8 @@ static int aiosfs_xattr_add(const struct aiosfs_xattr_entry *e, const void *valu
 
 ssize_t aiosfs_listxattr(struct dentry *dentry, char *buffer, size_t size)
 {
-	struct aiosfs_xattr_list l = { .buffer = buffer, .size = size };
+	struct aiosfs_xattr_list l = { .buffer = buffer, .size = size,
+				       .sb = dentry->d_sb };
 	int ret = aiosfs_xattr_each(d_inode(dentry), aiosfs_xattr_add, &l);
 
 	return ret < 0 ? ret : l.used;
@@ -768,6 +782,8 @@ int aiosfs_xattr_set(struct inode *inode, int index, const char *name, const voi
 	};
 	size_t name_len = strlen(name);
 	struct aiosfs_xattr_ctx *c;
+	/* Inside a caller's handle (a create, set_acl) no commit may be waited for. */
+	bool nested = current->journal_info;
 	struct aiosfs_handle *h;
 	int err, err2, retries = 0;
 	u32 tid;
@@ -804,11 +820,11 @@ retry:
 	tid = aiosfs_handle_tid(h);
 	err2 = aiosfs_journal_stop(h);
 	err = err ?: err2;
-	if (err == -ENOSPC && c->alloc_failed && aiosfs_retry_alloc(sb, &retries)) {
+	if (err == -ENOSPC && c->alloc_failed && !nested && aiosfs_retry_alloc(sb, &retries)) {
 		aiosfs_xattr_ctx_reset(c);
 		goto retry;
 	}
-	if (!err && IS_SYNC(inode))
+	if (!err && IS_SYNC(inode) && !nested)
 		err = aiosfs_journal_commit_tid(sb, tid, NULL);
 out:
 	aiosfs_xattr_ctx_free(c);
@@ -874,5 +890,6 @@ const struct xattr_handler *aiosfs_xattr_handlers[] = {
 	&aiosfs_xattr_user_handler,
 	&aiosfs_xattr_trusted_handler,
 	&aiosfs_xattr_security_handler,
+	AIOS_ACL_XATTR_HANDLERS
 	NULL,
 };

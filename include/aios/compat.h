@@ -15,6 +15,8 @@
 #include <linux/pagemap.h>
 #include <linux/buffer_head.h>
 #include <linux/mm.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 /* The unaligned accessors moved from asm/ to linux/ in 6.12. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 #include <linux/unaligned.h>
@@ -281,5 +283,24 @@ static inline ssize_t aios_blockdev_direct_IO(struct kiocb *iocb, struct inode *
 				    NULL, DIO_LOCKING | DIO_SKIP_HOLES);
 #endif
 }
+
+/*
+ * POSIX ACLs: 6.2 renamed ->get_acl to ->get_inode_acl, gave ->set_acl and
+ * posix_acl_chmod() a dentry, and took the ACL xattrs out of the
+ * filesystems' handler lists (the VFS calls ->set_acl itself).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define AIOS_ACL_TARGET struct dentry *
+#define aios_acl_inode(t) d_inode(t)
+#define AIOS_INODE_GET_ACL(fn) .get_inode_acl = (fn)
+#define aios_posix_acl_chmod(idmap, dentry, mode) posix_acl_chmod(idmap, dentry, mode)
+#define AIOS_ACL_XATTR_HANDLERS
+#else
+#define AIOS_ACL_TARGET struct inode *
+#define aios_acl_inode(t) (t)
+#define AIOS_INODE_GET_ACL(fn) .get_acl = (fn)
+#define aios_posix_acl_chmod(idmap, dentry, mode) posix_acl_chmod(idmap, d_inode(dentry), mode)
+#define AIOS_ACL_XATTR_HANDLERS &posix_acl_access_xattr_handler, &posix_acl_default_xattr_handler,
+#endif
 
 #endif /* _AIOS_COMPAT_H */

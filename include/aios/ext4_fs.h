@@ -34,6 +34,9 @@
 #define AIOSFS_STATE_VALID		0x0001
 #define AIOSFS_STATE_ERROR		0x0002
 
+/* s_default_mount_opts */
+#define AIOSFS_DEFM_ACL			0x0008
+
 /* s_flags */
 #define AIOSFS_FLAGS_SIGNED_HASH	0x0001
 #define AIOSFS_FLAGS_UNSIGNED_HASH	0x0002
