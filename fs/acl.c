@@ -109,8 +109,8 @@ static void *aiosfs_acl_to_disk(const struct posix_acl *acl, size_t *size)
 	int i;
 
 	for (i = 0; i < acl->a_count; i++)
-		len += aiosfs_acl_has_id(acl->a_entries[i].e_tag) ? sizeof(struct aiosfs_acl_entry) :
-								     AIOSFS_ACL_SHORT;
+		len += aiosfs_acl_has_id(acl->a_entries[i].e_tag) ?
+		       sizeof(struct aiosfs_acl_entry) : AIOSFS_ACL_SHORT;
 	value = kmalloc(len, GFP_NOFS);
 	if (!value)
 		return ERR_PTR(-ENOMEM);
