@@ -559,8 +559,8 @@ struct posix_acl *aiosfs_get_acl(struct inode *inode, int type, bool rcu);
 int aiosfs_set_acl(AIOS_IDMAP_ARG idmap, AIOS_ACL_TARGET target, struct posix_acl *acl, int type);
 /* Stores a new inode's ACLs (from posix_acl_create()), in the caller's handle. */
 int aiosfs_init_acl(struct inode *inode, struct posix_acl *default_acl, struct posix_acl *acl);
-/* Both ACLs of a new inode and its security label: see aiosfs_new_inode(). */
-#define AIOSFS_CREDITS_NEWXATTRS	(3 * AIOSFS_CREDITS_XATTR)
+/* Both ACLs of a new inode: see aiosfs_new_inode(). */
+#define AIOSFS_CREDITS_NEWXATTRS	(2 * AIOSFS_CREDITS_XATTR)
 
 /* xattr.c */
 extern const struct xattr_handler *aiosfs_xattr_handlers[];
