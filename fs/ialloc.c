@@ -327,18 +327,6 @@ static int aiosfs_zero_slot(struct aiosfs_handle *h, struct inode *inode)
 	return err;
 }
 
-/*
- * A new inode's ACLs, in the handle that makes it.  LSM labels
- * (security_inode_init_security()) are not set yet: on 6.12 the call made
- * a later fsync with nothing to write send a cache flush (tests/fsync/
- * ordering), not understood yet.
- */
-static int aiosfs_new_inode_xattrs(struct inode *inode,
-				   struct posix_acl *default_acl, struct posix_acl *acl)
-{
-	return aiosfs_init_acl(inode, default_acl, acl);
-}
-
 struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode_t mode,
 			       const struct qstr *name)
 {
@@ -377,8 +365,13 @@ struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode
 	err = aiosfs_zero_slot(h, inode);
 	if (!err)
 		err = aiosfs_mark_inode_dirty(h, inode);
+	/*
+	 * Its ACLs, in this handle.  No LSM labels yet: on 6.12
+	 * security_inode_init_security() here made a later fsync with nothing
+	 * to write send a cache flush (tests/fsync/ordering), not understood.
+	 */
 	if (!err)
-		err = aiosfs_new_inode_xattrs(inode, default_acl, acl);
+		err = aiosfs_init_acl(inode, default_acl, acl);
 	if (err)
 		goto fail;
 	posix_acl_release(default_acl);
