@@ -8,6 +8,8 @@
 . "$AIOS_ROOT/tests/lib/common.sh"
 
 bdf=$(nvme_bdfs | head -n1)
+# Also after a failure: the group's next tests expect the controller on nvme.ko.
+trap '"$AIOS_ROOT/tools/aios-bind" --reset "$bdf" >/dev/null 2>&1; aios_unload' EXIT
 aios_bind "$bdf"
 dev=/dev/aiosnvme0n1
 wait_for_dev $dev
@@ -41,8 +43,10 @@ echo "psync QD1: $polled to poll queues, $irq to interrupt queues"
 read -r polled irq < <(run_fio psync-2-jobs --ioengine=psync --numjobs=2 --cpus_allowed=0-1 \
 	--cpus_allowed_policy=split)
 echo "psync QD1, 2 jobs: $polled to poll queues, $irq to interrupt queues"
+# How often the two readers overlap depends on the host: with another guest
+# beside this one on 2 cores (make check, CI), the two vCPUs seldom run at
+# once, and 175 of 4000 reads slept in a CI run.  Were both let spin, none
+# would: 1% still tells the two apart.
 [ "$polled" -ge 400 ] || fail "psync, 2 jobs: only $polled of 4000 reads were polled for"
-[ "$irq" -ge 400 ] || fail "psync, 2 jobs: only $irq of 4000 reads slept: both spun"
-"$AIOS_ROOT/tools/aios-bind" --reset "$bdf" >/dev/null
-aios_unload
+[ "$irq" -ge 40 ] || fail "psync, 2 jobs: only $irq of 4000 reads slept: both spun"
 exit 0
