@@ -300,7 +300,13 @@ int aiosfs_ext_mark_unwritten(struct aiosfs_handle *h, struct inode *inode, u32 
 /* An empty tree in i_data, for a new inode. */
 void aiosfs_ext_tree_init(struct inode *inode);
 
-/* Directory entries (dirwrite.c); the caller holds the directory's i_rwsem. */
+/*
+ * Directory entries (dirwrite.c); the caller holds the directory's i_rwsem.
+ * An operation that adds a name first makes room for it, then tops its
+ * handle up to credits, before it changes anything else.
+ */
+int aiosfs_dir_make_room(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,
+			 int credits);
 int aiosfs_add_entry(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,
 		     struct inode *inode);
 int aiosfs_delete_entry(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,

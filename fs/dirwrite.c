@@ -858,6 +858,22 @@ static int aiosfs_dx_grow(struct aiosfs_handle *h, struct inode *dir, struct aio
 	return aiosfs_dx_add_level(h, dir, p);
 }
 
+/*
+ * A split beyond the first takes more blocks than one handle's dirent
+ * credits cover.  Only while making room may the handle restart for them
+ * (see aiosfs_dir_make_room()); adding the entry itself never splits.
+ */
+static int aiosfs_dx_topup(struct aiosfs_handle *h, struct inode *dir, bool adding)
+{
+	if (!adding)
+		return aiosfs_journal_ensure_credits(h, AIOSFS_CREDITS_DIRENT);
+	if (aiosfs_journal_try_extend(h, AIOSFS_CREDITS_DIRENT))
+		return 0;
+	aiosfs_error(dir->i_sb, "directory inode %lu: no room made for a new entry", dir->i_ino);
+	return -EIO;
+}
+
+/* Adds name for inode; with no inode, only makes room for name in its leaf. */
 static int aiosfs_dx_add(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,
 			 struct inode *inode)
 {
@@ -869,9 +885,8 @@ static int aiosfs_dx_add(struct aiosfs_handle *h, struct inode *dir, const struc
 
 	/* Each round splits one block; a few always suffice. */
 	for (tries = 0; tries < 2 * AIOSFS_DX_MAX_LEVELS_LARGEDIR + 2; tries++) {
-		/* A split takes more blocks than one handle's dirent credits cover. */
 		if (tries) {
-			err = aiosfs_journal_ensure_credits(h, AIOSFS_CREDITS_DIRENT);
+			err = aiosfs_dx_topup(h, dir, inode);
 			if (err)
 				return err;
 		}
@@ -888,8 +903,10 @@ static int aiosfs_dx_add(struct aiosfs_handle *h, struct inode *dir, const struc
 		off = aiosfs_find_slot(dir, leaf, bh->b_data, name->len, &room);
 		if (off == -ENOSPC && room >= AIOSFS_DIRENT_LEN(name->len))
 			off = aiosfs_leaf_compact(h, dir, bh);
-		if (off >= 0)
+		if (off >= 0 && inode)
 			err = aiosfs_leaf_insert(h, dir, bh, off, name, inode);
+		else if (off >= 0)
+			err = 0;
 		else if (off != -ENOSPC)
 			err = off;
 		else if (p.lv[p.levels - 1].count < p.lv[p.levels - 1].limit)
@@ -996,6 +1013,7 @@ out:
 	return err;
 }
 
+/* Adds name for inode; with no inode, only makes room as aiosfs_dx_add(). */
 static int aiosfs_linear_add(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,
 			     struct inode *inode)
 {
@@ -1010,7 +1028,7 @@ static int aiosfs_linear_add(struct aiosfs_handle *h, struct inode *dir, const s
 			return PTR_ERR(bh);
 		off = aiosfs_find_slot(dir, lblk, bh->b_data, name->len, &room);
 		if (off >= 0) {
-			err = aiosfs_leaf_insert(h, dir, bh, off, name, inode);
+			err = inode ? aiosfs_leaf_insert(h, dir, bh, off, name, inode) : 0;
 			brelse(bh);
 			return err;
 		}
@@ -1029,6 +1047,9 @@ static int aiosfs_linear_add(struct aiosfs_handle *h, struct inode *dir, const s
 		}
 		cond_resched();
 	}
+	/* A new block fits in the credits of the entry's own handle. */
+	if (!inode)
+		return 0;
 	bh = aiosfs_dir_append(h, dir, &lblk);
 	if (IS_ERR(bh))
 		return PTR_ERR(bh);
@@ -1037,6 +1058,7 @@ static int aiosfs_linear_add(struct aiosfs_handle *h, struct inode *dir, const s
 	return err;
 }
 
+/* Without inode, only makes room: see aiosfs_dir_make_room(). */
 int aiosfs_add_entry(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,
 		     struct inode *inode)
 {
@@ -1047,6 +1069,23 @@ int aiosfs_add_entry(struct aiosfs_handle *h, struct inode *dir, const struct qs
 	if (aiosfs_dir_indexed(dir))
 		return aiosfs_dx_add(h, dir, name, inode);
 	return aiosfs_linear_add(h, dir, name, inode);
+}
+
+/*
+ * A handle that restarts for credits commits what it did so far on its
+ * own: were that a new inode, or a rename's other half, a crash would
+ * leave an inode without a name (e2fsck's lost+found) or a half rename.
+ * So the splits that may need a restart come first, each a complete
+ * change of the directory, and then the credits for the rest of the
+ * operation; the caller holds dir's lock, so the room stays until
+ * aiosfs_add_entry() takes it.
+ */
+int aiosfs_dir_make_room(struct aiosfs_handle *h, struct inode *dir, const struct qstr *name,
+			 int credits)
+{
+	int err = aiosfs_add_entry(h, dir, name, NULL);
+
+	return err ? err : aiosfs_journal_ensure_credits(h, credits);
 }
 
 /* Finds name's entry, which must point at inode. */

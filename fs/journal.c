@@ -23,6 +23,7 @@
 #define pr_fmt(fmt) "aiosfs: " fmt
 
 #include <linux/bio.h>
+#include <linux/moduleparam.h>
 #include <linux/blkdev.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -933,6 +934,14 @@ bool aiosfs_journal_try_extend(struct aiosfs_handle *h, int credits)
 	return ok;
 }
 
+/*
+ * Test hook: every top-up restarts its handle, as on a full transaction,
+ * so that tests see what a restart commits (tests/fsdurable/create-restart).
+ */
+static bool aiosfs_fault_restart;
+module_param_named(fault_journal_restart, aiosfs_fault_restart, bool, 0600);
+MODULE_PARM_DESC(fault_journal_restart, "Testing only: every top-up of credits restarts the handle");
+
 int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits)
 {
 	struct aiosfs_journal *j = h->h_journal;
@@ -940,7 +949,7 @@ int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits)
 	u32 tid = t->tid;
 	int err;
 
-	if (aiosfs_journal_try_extend(h, credits))
+	if (!READ_ONCE(aiosfs_fault_restart) && aiosfs_journal_try_extend(h, credits))
 		return 0;
 	/* Restart: what the handle did so far commits on its own. */
 	aiosfs_handle_detach(h);

@@ -60,6 +60,24 @@ static int aiosfs_stop(struct aiosfs_handle *h, int err)
 	return err ? err : err2;
 }
 
+/*
+ * A handle for an operation that adds name to dir, with the room for the
+ * name made first (aiosfs_dir_make_room() says why).
+ */
+static struct aiosfs_handle *aiosfs_start_adding(struct inode *dir, const struct qstr *name,
+						 int credits)
+{
+	struct aiosfs_handle *h = aiosfs_journal_start(dir->i_sb, credits);
+	int err;
+
+	if (IS_ERR(h))
+		return h;
+	err = aiosfs_dir_make_room(h, dir, name, credits);
+	if (err)
+		return ERR_PTR(aiosfs_stop(h, err));
+	return h;
+}
+
 /* The first error of two. */
 static int aiosfs_first(int err, int err2)
 {
@@ -182,7 +200,7 @@ static int aiosfs_new_nondir(struct inode *dir, struct dentry *dentry, umode_t m
 	struct inode *inode;
 	int err;
 
-	h = aiosfs_journal_start(dir->i_sb, AIOSFS_CREDITS_CREATE);
+	h = aiosfs_start_adding(dir, &dentry->d_name, AIOSFS_CREDITS_CREATE);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	inode = aiosfs_new_inode(h, dir, mode, &dentry->d_name);
@@ -301,8 +319,8 @@ static int aiosfs_symlink(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry
 	/* The block keeps a NUL after the target. */
 	if (len >= dir->i_sb->s_blocksize)
 		return -ENAMETOOLONG;
-	h = aiosfs_journal_start(dir->i_sb, AIOSFS_CREDITS_CREATE +
-				 (fast ? 0 : AIOSFS_CREDITS_EXTENT + 1));
+	h = aiosfs_start_adding(dir, &dentry->d_name, AIOSFS_CREDITS_CREATE +
+				(fast ? 0 : AIOSFS_CREDITS_EXTENT + 1));
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	inode = aiosfs_new_inode(h, dir, S_IFLNK | 0777, &dentry->d_name);
@@ -326,7 +344,7 @@ static int aiosfs_mkdir(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry *
 	struct inode *inode;
 	int err;
 
-	h = aiosfs_journal_start(dir->i_sb, AIOSFS_CREDITS_MKDIR);
+	h = aiosfs_start_adding(dir, &dentry->d_name, AIOSFS_CREDITS_MKDIR);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	inode = aiosfs_new_inode(h, dir, S_IFDIR | mode, &dentry->d_name);
@@ -349,8 +367,8 @@ static int aiosfs_link(struct dentry *old_dentry, struct inode *dir, struct dent
 
 	if (inode->i_nlink >= AIOSFS_LINK_MAX)
 		return -EMLINK;
-	h = aiosfs_journal_start(dir->i_sb, AIOSFS_CREDITS_DIRENT + 2 * AIOSFS_CREDITS_INODE +
-				 AIOSFS_CREDITS_ORPHAN);
+	h = aiosfs_start_adding(dir, &dentry->d_name, AIOSFS_CREDITS_DIRENT +
+				2 * AIOSFS_CREDITS_INODE + AIOSFS_CREDITS_ORPHAN);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	aios_inode_set_ctime_current(inode);
@@ -419,7 +437,10 @@ static int aiosfs_move(struct inode *old_dir, struct dentry *old_dentry, struct 
 
 	if (target && is_dir && !aiosfs_empty_dir(target))
 		return -ENOTEMPTY;
-	h = aiosfs_journal_start(old_dir->i_sb, AIOSFS_CREDITS_RENAME);
+	if (target)
+		h = aiosfs_journal_start(old_dir->i_sb, AIOSFS_CREDITS_RENAME);
+	else
+		h = aiosfs_start_adding(new_dir, &new_dentry->d_name, AIOSFS_CREDITS_RENAME);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	if (target)
