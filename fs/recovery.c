@@ -690,6 +690,15 @@ static int aiosfs_jbd_recover(struct aiosfs_journal *j)
 		if (err)
 			return err;
 	}
+	/*
+	 * As jbd2: the rest is replayed, but the log stays for e2fsck, and
+	 * the mount fails; what the bad blocks held is lost to it otherwise.
+	 */
+	if (j->nr_bad) {
+		pr_err("(%s): %u logged blocks failed their checksums and were not replayed: the journal is kept, run e2fsck\n",
+		       aiosfs_jid(j), j->nr_bad);
+		return -AIOSFS_EFSBADCRC;
+	}
 	if (j->rec_errno)
 		pr_warn("(%s): the journal records error %d from before: marking the filesystem in error, run e2fsck\n",
 			aiosfs_jid(j), j->rec_errno);
@@ -700,9 +709,6 @@ static int aiosfs_jbd_recover(struct aiosfs_journal *j)
 		return err;
 	pr_info("(%s): recovery complete: %u transactions, %u blocks replayed, %u revoked\n",
 		aiosfs_jid(j), j->end - j->sequence, j->nr_replayed, j->nr_revoke_hits);
-	if (j->nr_bad)
-		pr_warn("(%s): %u logged blocks failed their checksums and were not replayed; run e2fsck\n",
-			aiosfs_jid(j), j->nr_bad);
 	return 0;
 }
 
