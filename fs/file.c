@@ -161,6 +161,13 @@ static int aiosfs_write_end(struct file *file, struct address_space *mapping, lo
 
 static int aiosfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
 {
+	/*
+	 * The flusher calls here for a dirty inode even when none of its
+	 * pages is: counting that would make the next fsync flush for
+	 * nothing.  A page dirtied after the look waits for the next call.
+	 */
+	if (!mapping_tagged(mapping, PAGECACHE_TAG_DIRTY))
+		return 0;
 	/* Before anything is sent: see aiosfs_fsync(). */
 	atomic_inc(&AIOSFS_I(mapping->host)->i_wb_seq);
 	return mpage_writepages(mapping, wbc, aiosfs_get_block_noalloc);
