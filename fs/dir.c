@@ -22,6 +22,23 @@ bool aiosfs_dir_indexed(struct inode *dir)
 	       (AIOSFS_SB(dir->i_sb)->s_compat & AIOSFS_FEATURE_COMPAT_DIR_INDEX);
 }
 
+/*
+ * As ext4: where the volume has dir_index, a directory of one block reads
+ * in hash order too, with htree positions, so that a scan under way when
+ * the block fills and the directory gets its index neither repeats names
+ * nor skips them.
+ */
+static bool aiosfs_dir_hash_order(struct inode *dir)
+{
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(dir->i_sb);
+
+	if (aiosfs_dir_indexed(dir))
+		return true;
+	return (sbi->s_compat & AIOSFS_FEATURE_COMPAT_DIR_INDEX) &&
+	       i_size_read(dir) == dir->i_sb->s_blocksize &&
+	       sbi->s_es->s_def_hash_version <= AIOSFS_HASH_TEA;
+}
+
 /* Is this block an htree node (root or interior) rather than a leaf? */
 bool aiosfs_is_dx_block(struct inode *dir, u32 lblk, const void *block)
 {
@@ -258,7 +275,9 @@ static int aiosfs_dx_group_add(struct file *file, struct aiosfs_dx_path *p,
 		if (!aiosfs_dirent_ok(dir, bh->b_data, off))
 			goto corrupt;
 		de = (const void *)bh->b_data + off;
-		if (!de->inode)
+		/* "." and ".." of a one-block directory have positions 0 and 1. */
+		if (!de->inode || (de->name_len <= 2 && de->name[0] == '.' &&
+				   (de->name_len == 1 || de->name[1] == '.')))
 			continue;
 		err = aiosfs_dx_hash(dir, p, de->name, de->name_len, &major, &minor);
 		if (err)
@@ -324,6 +343,22 @@ static int aiosfs_dx_gather(struct file *file, loff_t pos, struct aiosfs_dx_grou
 	return err;
 }
 
+/* A directory of one block, not indexed yet: its names hashed as its index would. */
+static int aiosfs_dx_gather_one(struct file *file, loff_t pos, struct aiosfs_dx_group *g)
+{
+	struct inode *dir = file_inode(file);
+	struct aiosfs_sb_info *sbi = AIOSFS_SB(dir->i_sb);
+	struct aiosfs_dx_path p = {
+		.version = sbi->s_es->s_def_hash_version + sbi->s_hash_unsigned };
+	struct buffer_head *bh;
+
+	g->end = aiosfs_dx_eof(file);
+	bh = aiosfs_dir_bread(dir, 0);
+	if (IS_ERR_OR_NULL(bh))
+		return bh ? PTR_ERR(bh) : -AIOSFS_EFSCORRUPTED;
+	return aiosfs_dx_group_add(file, &p, g, bh, pos);
+}
+
 /* Emits the gathered names in position order; 1 when the caller's buffer is full. */
 static int aiosfs_dx_emit(struct file *file, struct dir_context *ctx, struct aiosfs_dx_group *g)
 {
@@ -366,7 +401,10 @@ static int aiosfs_dx_readdir(struct file *file, struct dir_context *ctx)
 
 		if (fatal_signal_pending(current))
 			return -ERESTARTSYS;
-		err = aiosfs_dx_gather(file, ctx->pos, &g);
+		if (aiosfs_dir_indexed(file_inode(file)))
+			err = aiosfs_dx_gather(file, ctx->pos, &g);
+		else
+			err = aiosfs_dx_gather_one(file, ctx->pos, &g);
 		if (!err)
 			err = aiosfs_dx_emit(file, ctx, &g);
 		aiosfs_dx_group_free(&g);
@@ -381,7 +419,7 @@ static int aiosfs_readdir(struct file *file, struct dir_context *ctx)
 	unsigned int bits = dir->i_blkbits;
 	int err = 0;
 
-	if (aiosfs_dir_indexed(dir))
+	if (aiosfs_dir_hash_order(dir))
 		return aiosfs_dx_readdir(file, ctx);
 
 	while (ctx->pos < dir->i_size) {
@@ -415,7 +453,7 @@ static loff_t aiosfs_dir_llseek(struct file *file, loff_t offset, int whence)
 {
 	loff_t eof;
 
-	if (!aiosfs_dir_indexed(file_inode(file)))
+	if (!aiosfs_dir_hash_order(file_inode(file)))
 		return generic_file_llseek(file, offset, whence);
 	eof = aiosfs_dx_eof(file);
 	return generic_file_llseek_size(file, offset, whence, eof, eof);
