@@ -177,6 +177,7 @@ int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsy
 int aiosfs_journal_force_commit(struct super_block *sb);
 bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid);
 int aiosfs_journal_load(struct super_block *sb);
+int aiosfs_journal_open_log(struct super_block *sb);
 /* The journal inode's blocks, for the writer and for recovery. */
 struct aiosfs_jext {
 	u32 lblk;

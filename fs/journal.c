@@ -1223,8 +1223,8 @@ static void aiosfs_journal_free(struct aiosfs_journal *j)
 }
 
 /*
- * At a read-write mount, after recovery: an empty log that starts at its
- * first block, and needs_recovery set in the (caller-written) superblock.
+ * At a read-write mount, after recovery: the journal, and needs_recovery
+ * set in the superblock, which the caller writes before it opens the log.
  */
 int aiosfs_journal_load(struct super_block *sb)
 {
@@ -1262,9 +1262,6 @@ int aiosfs_journal_load(struct super_block *sb)
 	j->j_commit_done = tid - 1;
 	j->j_head = j->j_first;
 	j->j_max_txn = (j->j_maxlen - j->j_first) / 4;
-	err = aiosfs_jsb_write(j, j->j_first, tid);
-	if (err)
-		goto fail;
 	sbi->s_es->s_feature_incompat |= cpu_to_le32(AIOSFS_FEATURE_INCOMPAT_RECOVER);
 	sbi->s_journal = j;
 	queue_delayed_work(system_long_wq, &j->j_work, sbi->s_commit_interval);
@@ -1274,6 +1271,19 @@ fail:
 	pr_err("(%s): cannot start the journal: %d\n", sb->s_id, err);
 	aiosfs_journal_free(j);
 	return err;
+}
+
+/*
+ * Opens the log at its first block, once the superblock that says
+ * needs_recovery is written: the journal superblock's PREFLUSH puts that
+ * write on media first, so no crash leaves a log that the superblock says
+ * nothing of (the next mount would refuse it, as ext4 ignores it).
+ */
+int aiosfs_journal_open_log(struct super_block *sb)
+{
+	struct aiosfs_journal *j = AIOSFS_SB(sb)->s_journal;
+
+	return aiosfs_jsb_write(j, j->j_first, j->j_running->tid);
 }
 
 /*

@@ -270,7 +270,8 @@ static int aiosfs_write_super_now(struct super_block *sb)
 
 /*
  * Read-write from here on: the allocators, the journal (which sets
- * needs_recovery), then the superblock marked not cleanly unmounted.
+ * needs_recovery), the superblock marked not cleanly unmounted, and then
+ * the log.
  */
 static int aiosfs_start_rw(struct super_block *sb)
 {
@@ -301,6 +302,8 @@ static int aiosfs_start_rw(struct super_block *sb)
 	es->s_mtime = cpu_to_le32((u32)ktime_get_real_seconds());
 	unlock_buffer(sbi->s_sbh);
 	err = aiosfs_write_super_now(sb);
+	if (!err)
+		err = aiosfs_journal_open_log(sb);
 	if (err)
 		goto out_journal;
 	return 0;
