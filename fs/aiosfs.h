@@ -59,6 +59,9 @@ struct aiosfs_sb_info {
 	u32 s_mount_opt;			/* AIOSFS_MOUNT_* */
 	struct mutex s_orphan_lock;		/* the on-disk orphan list */
 	struct list_head s_orphans;		/* ... newest first, as on disk */
+	/* errors=remount-ro took effect: the journal is aborted until unmount. */
+	bool s_aborted;
+	struct work_struct s_error_work;	/* writes the error state home */
 };
 
 #define AIOSFS_MOUNT_ERRORS_CONT	0x1
@@ -178,6 +181,8 @@ int aiosfs_journal_force_commit(struct super_block *sb);
 bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid);
 int aiosfs_journal_load(struct super_block *sb);
 int aiosfs_journal_open_log(struct super_block *sb);
+/* After an error: nothing more commits; the log keeps what had. */
+void aiosfs_journal_abort_fs(struct super_block *sb, int err);
 /* The journal inode's blocks, for the writer and for recovery. */
 struct aiosfs_jext {
 	u32 lblk;

@@ -204,6 +204,9 @@ int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	bool fua = false;
 	u32 seq, tid;
 
+	/* After an error nothing commits: nothing is durable (EIO, as ext4 of 6.12). */
+	if (READ_ONCE(AIOSFS_SB(sb)->s_aborted))
+		return -EIO;
 	if (sb_rdonly(sb))
 		return file_write_and_wait_range(file, start, end);
 	if (static_branch_unlikely(&aiosfs_fsync_stats_key))

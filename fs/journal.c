@@ -196,6 +196,16 @@ static void aiosfs_journal_abort(struct aiosfs_journal *j, int err)
 	aiosfs_error(j->sb, "journal aborted after error %d", err);
 }
 
+void aiosfs_journal_abort_fs(struct super_block *sb, int err)
+{
+	struct aiosfs_journal *j = aiosfs_j(sb);
+
+	if (j && !j->j_aborted) {
+		j->j_aborted = true;
+		pr_crit("(%s): journal aborted after error %d\n", sb->s_id, err);
+	}
+}
+
 /* The journal superblock, with FUA: it says where the log starts. */
 static int aiosfs_jsb_write(struct aiosfs_journal *j, u32 start, u32 sequence)
 {
@@ -671,7 +681,8 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 	if (!next)
 		return -ENOMEM;
 	down_write(&j->j_barrier);
-	err = aiosfs_freeze(j, t, &f, &nr);
+	/* An error while we waited for the handles: theirs may be half done. */
+	err = j->j_aborted ? -EIO : aiosfs_freeze(j, t, &f, &nr);
 	if (!err) {
 		/* From here on, fsyncs join next, and t's syncers are ours. */
 		spin_lock(&j->j_lock);

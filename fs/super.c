@@ -80,6 +80,41 @@ static void aiosfs_set_posixacl(struct super_block *sb, bool on)
  * is recorded in the superblock (written with the next commit or at
  * unmount), and remount-ro stops every further change.
  */
+/*
+ * The superblock in memory is ours and whole even after a write of it
+ * failed (which cleared its uptodate bit): it may go out again.
+ */
+static void aiosfs_sb_mark_dirty(struct aiosfs_sb_info *sbi)
+{
+	if (!buffer_uptodate(sbi->s_sbh) || buffer_write_io_error(sbi->s_sbh)) {
+		clear_buffer_write_io_error(sbi->s_sbh);
+		set_buffer_uptodate(sbi->s_sbh);
+	}
+	mark_buffer_dirty(sbi->s_sbh);
+}
+
+/*
+ * After errors=remount-ro took effect: the superblock goes home with the
+ * error state at once, not at unmount, so that a crash still tells e2fsck
+ * to check.  Straight to the device, as nothing commits any more; from a
+ * work item, as the error may come from under the superblock's lock.
+ */
+static void aiosfs_error_work(struct work_struct *work)
+{
+	struct aiosfs_sb_info *sbi = container_of(work, struct aiosfs_sb_info, s_error_work);
+	struct aiosfs_super_block *es = sbi->s_es;
+
+	lock_buffer(sbi->s_sbh);
+	es->s_state |= cpu_to_le16(AIOSFS_STATE_ERROR);
+	le32_add_cpu(&es->s_error_count, 1);
+	aiosfs_sb_csum_set(es);
+	unlock_buffer(sbi->s_sbh);
+	aiosfs_sb_mark_dirty(sbi);
+	if (sync_dirty_buffer(sbi->s_sbh))
+		pr_err("(%pg): cannot write the superblock with the error state\n",
+		       sbi->s_sbh->b_bdev);
+}
+
 static void aiosfs_handle_error(struct super_block *sb)
 {
 	struct aiosfs_sb_info *sbi = AIOSFS_SB(sb);
@@ -89,11 +124,18 @@ static void aiosfs_handle_error(struct super_block *sb)
 	sbi->s_es->s_state |= cpu_to_le16(AIOSFS_STATE_ERROR);
 	if (sbi->s_mount_opt & AIOSFS_MOUNT_ERRORS_PANIC)
 		panic("aiosfs (%s): panic forced after error\n", sb->s_id);
-	if (sbi->s_mount_opt & AIOSFS_MOUNT_ERRORS_RO) {
-		pr_crit("(%s): remounting filesystem read-only\n", sb->s_id);
-		/* Handles check this; the VFS refuses new writers. */
-		sb->s_flags |= SB_RDONLY;
-	}
+	if (!(sbi->s_mount_opt & AIOSFS_MOUNT_ERRORS_RO))
+		return;
+	/*
+	 * As ext4: what the running transaction holds may be half an
+	 * operation, so it never commits; the log keeps what had committed.
+	 */
+	WRITE_ONCE(sbi->s_aborted, true);
+	aiosfs_journal_abort_fs(sb, -EIO);
+	pr_crit("(%s): remounting filesystem read-only\n", sb->s_id);
+	/* Handles check this; the VFS refuses new writers. */
+	sb->s_flags |= SB_RDONLY;
+	schedule_work(&sbi->s_error_work);
 }
 
 void __aiosfs_error(struct super_block *sb, const char *func, const char *fmt, ...)
@@ -261,7 +303,7 @@ static int aiosfs_write_super_now(struct super_block *sb)
 	lock_buffer(sbi->s_sbh);
 	aiosfs_sb_csum_set(sbi->s_es);
 	unlock_buffer(sbi->s_sbh);
-	mark_buffer_dirty(sbi->s_sbh);
+	aiosfs_sb_mark_dirty(sbi);
 	err = sync_dirty_buffer(sbi->s_sbh);
 	if (err)
 		pr_err("(%s): cannot write the superblock: %d\n", sb->s_id, err);
@@ -338,6 +380,7 @@ static void aiosfs_stop_rw(struct super_block *sb)
 
 static void aiosfs_put_super(struct super_block *sb)
 {
+	flush_work(&AIOSFS_SB(sb)->s_error_work);
 	aiosfs_stop_rw(sb);
 	aiosfs_free_sbi(AIOSFS_SB(sb));
 	sb->s_fs_info = NULL;
@@ -691,6 +734,7 @@ static int aiosfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	}
 	mutex_init(&sbi->s_orphan_lock);
 	INIT_LIST_HEAD(&sbi->s_orphans);
+	INIT_WORK(&sbi->s_error_work, aiosfs_error_work);
 	sbi->s_mount_opt = ctx->errors ?: AIOSFS_MOUNT_ERRORS_RO;
 	sbi->s_commit_interval = (ctx->commit ?: AIOSFS_DEFAULT_COMMIT) * HZ;
 	sbi->s_lbio = aios_lbio_dev_get(sb->s_bdev);
@@ -805,6 +849,11 @@ static int aiosfs_reconfigure(struct fs_context *fc)
 		aiosfs_set_posixacl(sb, ctx->acl);
 	if (to_ro == sb_rdonly(sb))
 		return 0;
+	/* Read-only after an error: only e2fsck makes it writable again (as ext4). */
+	if (!to_ro && READ_ONCE(sbi->s_aborted)) {
+		errorfc(fc, "the filesystem was aborted after an error: unmount it and run e2fsck");
+		return -EROFS;
+	}
 	if (to_ro) {
 		sync_filesystem(sb);
 		aiosfs_stop_rw(sb);
