@@ -5,7 +5,8 @@
 # particular the journal superblock never says the log holds transactions
 # before the superblock says needs_recovery (aiosfs refuses such a volume).
 # Every write is recorded with dm-log-writes and the log is replayed up to
-# each entry in turn (tests/fsrw/replay-log), on a snapshot of its own.
+# each flush, FUA write and mark in turn (tests/fsrw/replay-log), each
+# point on a snapshot of its own.
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsrw/helpers"
 . ./helpers
@@ -52,9 +53,11 @@ scenario() {
 	run dmsetup remove fsd-lw
 	run blockdev --flushbufs "$COPY"
 	"$REPLAY" list "$COPY" >"$entries" || fail "replay-log cannot read the log"
-	awk '$5 == "mkfs" { m = $1 } m != "" && $1 > m && !/^#/ { print $1 }' "$entries" \
-		>"$FSD_TMP/points"
-	echo "$FSTYPE: $(wc -l <"$FSD_TMP/points") writes after mkfs"
+	# The points: every flush, FUA write and mark after mkfs, and the end
+	# (between them the drive may have kept any subset of the writes).
+	awk '$5 == "mkfs" { m = $1 } m != "" && $1 > m && !/^#/ && $2 ~ /[FUM]/ { print $1 }
+	     !/^#/ { last = $1 } END { print last }' "$entries" | sort -n -u >"$FSD_TMP/points"
+	echo "$FSTYPE: $(wc -l <"$FSD_TMP/points") flush, FUA and mark points after mkfs"
 	from=$(awk '$5 == "mkfs" { print $1 + 1 }' "$entries")
 	"$REPLAY" replay "$COPY" /dev/mapper/fsd-base 0 "$from" || fail "replaying mkfs failed"
 	while read -r p; do
