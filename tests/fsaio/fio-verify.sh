@@ -19,7 +19,7 @@ run mount -t ext4 $dev $mnt
 fio_job() {
 	local name=$1 rw=$2
 	shift 2
-	fio --name="$name" --filename="$mnt/$name" --size=64M --bs=4k --rw="$rw" \
+	fio --name="$name" --filename="$mnt/$name" --size=16M --bs=4k --rw="$rw" \
 	    --verify=crc32c --verify_fatal=1 "$@"
 }
 for f in seq rnd; do
@@ -71,7 +71,7 @@ echo 3 >/proc/sys/vm/drop_caches
 run dd if=$mnt/seq of=/dev/null bs=4k status=none
 n=$(misses)
 echo "sequential cold read: $n misses"
-[ "$n" -ge 1 ] && [ "$n" -le 4 ] || fail "sequential cold read of 64 MiB: $n misses, not 1 to 4"
+[ "$n" -ge 1 ] && [ "$n" -le 4 ] || fail "sequential cold read of 16 MiB: $n misses, not 1 to 4"
 echo reset >$stages
 run dd if=$mnt/seq of=/dev/null bs=4k status=none
 run dd if=$mnt/seq of=/dev/null bs=1M status=none
