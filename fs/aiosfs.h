@@ -483,6 +483,10 @@ extern const struct file_operations aiosfs_file_operations;
 int aiosfs_get_block(struct inode *inode, sector_t iblock, struct buffer_head *bh, int create);
 vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf);
 
+/* seek.c */
+loff_t aiosfs_file_llseek(struct file *file, loff_t offset, int whence);
+int aiosfs_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo, u64 start, u64 len);
+
 /* fsync.c, and the runs of pages that it and the journal write through lbio. */
 struct aiosfs_runs {
 	struct super_block *sb;

@@ -276,7 +276,7 @@ static ssize_t aiosfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 const struct file_operations aiosfs_file_operations = {
 	.open		= aiosfs_file_open,
-	.llseek		= generic_file_llseek,
+	.llseek		= aiosfs_file_llseek,
 	.read_iter	= aiosfs_file_read_iter,
 	.write_iter	= aiosfs_file_write_iter,
 	.mmap		= aiosfs_file_mmap,
@@ -289,6 +289,7 @@ const struct file_operations aiosfs_file_operations = {
 const struct inode_operations aiosfs_file_inode_operations = {
 	.getattr	= aiosfs_getattr,
 	.setattr	= aiosfs_setattr,
+	.fiemap		= aiosfs_fiemap,
 	.listxattr	= aiosfs_listxattr,
 	AIOS_INODE_GET_ACL(aiosfs_get_acl),
 	.set_acl	= aiosfs_set_acl,

@@ -298,6 +298,89 @@ TEST_F_TIMEOUT(ops, pwrite_holes, 120)
 	close(fd);
 }
 
+/* lseek(fd, off, whence) gives want, or fails with ENXIO when want is -1. */
+#define ASSERT_SEEK(fd, off, whence, want) do { \
+	off_t _o = (off), _r = lseek(fd, _o, whence); \
+	long long _w = (want); \
+	ASSERT_EQ(_w, _w < 0 ? (_r < 0 && errno == ENXIO ? -1 : _r) : _r) \
+		TH_LOG("lseek(%lld, %s): %lld (%s), expected %lld", (long long)_o, \
+		       #whence, (long long)_r, _r < 0 ? strerror(errno) : "ok", _w); \
+} while (0)
+
+/*
+ * SEEK_DATA/SEEK_HOLE as ext4 answers them: holes, an unwritten range
+ * (a hole until written), data past 4 GiB, and a tree of two leaves.
+ */
+TEST_F_TIMEOUT(ops, seek_data_hole, 120)
+{
+	char p[4096];
+	int fd, i, pass;
+
+	fd = open(path_of(p, self->dir, "empty"), O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_SEEK(fd, 0, SEEK_DATA, -1);
+	ASSERT_SEEK(fd, 0, SEEK_HOLE, -1);
+	close(fd);
+
+	fd = open(path_of(p, self->dir, "s"), O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pat_write(fd, 1, 0, 4096));
+	ASSERT_EQ(0, pat_write(fd, 2, MiB, 4096));
+	ASSERT_EQ(0, fallocate(fd, 0, 2 * MiB, MiB));
+	ASSERT_EQ(0, pat_write(fd, 3, 2 * MiB + 8192, 4096));
+	ASSERT_EQ(0, pat_write(fd, 4, 5 * GiB, 4096));
+	ASSERT_EQ(0, ftruncate(fd, 6 * GiB));
+	for (pass = 0; pass < 2; pass++) {
+		/* Then again from the disk, with no page cached. */
+		if (pass) {
+			ASSERT_EQ(0, fsync(fd));
+			close(fd);
+			ASSERT_EQ(0, remount());
+			fd = open(p, O_RDWR);
+			ASSERT_LE(0, fd);
+		}
+		ASSERT_SEEK(fd, 0, SEEK_DATA, 0);
+		ASSERT_SEEK(fd, 100, SEEK_DATA, 100);
+		ASSERT_SEEK(fd, 0, SEEK_HOLE, 4096);
+		ASSERT_SEEK(fd, 4096, SEEK_DATA, MiB);
+		ASSERT_SEEK(fd, 4096, SEEK_HOLE, 4096);
+		ASSERT_SEEK(fd, MiB + 10, SEEK_HOLE, MiB + 4096);
+		/* The unwritten range reads as zeroes: a hole but where written. */
+		ASSERT_SEEK(fd, MiB + 4096, SEEK_DATA, 2 * MiB + 8192);
+		ASSERT_SEEK(fd, 2 * MiB, SEEK_HOLE, 2 * MiB);
+		ASSERT_SEEK(fd, 2 * MiB + 8192, SEEK_HOLE, 2 * MiB + 12288);
+		ASSERT_SEEK(fd, 2 * MiB + 12288, SEEK_DATA, 5 * GiB);
+		ASSERT_SEEK(fd, 5 * GiB + 4095, SEEK_DATA, 5 * GiB + 4095);
+		ASSERT_SEEK(fd, 5 * GiB, SEEK_HOLE, 5 * GiB + 4096);
+		ASSERT_SEEK(fd, 5 * GiB + 4096, SEEK_DATA, -1);
+		ASSERT_SEEK(fd, 6 * GiB - 1, SEEK_HOLE, 6 * GiB - 1);
+		ASSERT_SEEK(fd, 6 * GiB, SEEK_DATA, -1);
+		ASSERT_SEEK(fd, 6 * GiB, SEEK_HOLE, -1);
+		ASSERT_SEEK(fd, -1, SEEK_DATA, -1);
+		/* The file offset moved to the answer. */
+		ASSERT_SEEK(fd, 4096, SEEK_DATA, MiB);
+		ASSERT_SEEK(fd, 0, SEEK_CUR, MiB);
+	}
+	close(fd);
+
+	/* 400 extents: an index node over two leaves. */
+	fd = open(path_of(p, self->dir, "tree"), O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 400; i++)
+		ASSERT_EQ(0, pat_write(fd, i, (off_t)i * 65536, 4096));
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+	ASSERT_EQ(0, remount());
+	fd = open(p, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 400; i++) {
+		ASSERT_SEEK(fd, (off_t)i * 65536 + 1, SEEK_HOLE, (off_t)i * 65536 + 4096);
+		ASSERT_SEEK(fd, (off_t)i * 65536 + 4096, SEEK_DATA,
+			    i < 399 ? (off_t)(i + 1) * 65536 : -1);
+	}
+	close(fd);
+}
+
 TEST_F_TIMEOUT(ops, truncate, 120)
 {
 	char p[4096];
