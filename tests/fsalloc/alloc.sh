@@ -14,21 +14,6 @@ mkdir -p $mnt
 trap "umount $mnt 2>/dev/null" EXIT
 aios_load
 
-# fsck_clean: unmounted; e2fsck -fn must not find anything.  Sets E2_FREEB
-# and E2_FREEI from its summary ("N/M files ..., A/B blocks").
-fsck_clean() {
-	local out rc
-	out=$(e2fsck -fn "$dev" 2>&1)
-	rc=$?
-	echo "$out" | tail -n 3
-	[ $rc -eq 0 ] || { echo "$out"; fail "e2fsck -fn: status $rc ($1)"; }
-	read -r ui ti ub tb < <(echo "$out" | sed -n \
-		's|.*: \([0-9]*\)/\([0-9]*\) files .*, \([0-9]*\)/\([0-9]*\) blocks$|\1 \2 \3 \4|p')
-	[ -n "$tb" ] || fail "no summary line in e2fsck's output ($1)"
-	E2_FREEB=$((tb - ub))
-	E2_FREEI=$((ti - ui))
-}
-
 # statfs_free: "free-blocks free-inodes" as the mounted filesystem says.
 statfs_free() {
 	stat -f -c '%f %d' $mnt
@@ -41,7 +26,7 @@ check_counts() {
 	run sync
 	sf=$(statfs_free)
 	run umount $mnt
-	fsck_clean "$1"
+	fsck_clean "$dev" "$1"
 	assert_eq "$E2_FREEB $E2_FREEI" "$sf" "statfs free blocks/inodes vs e2fsck ($1)"
 	run mount -t aiosfs "$dev" $mnt
 }

@@ -16,7 +16,7 @@ DM=fsfault
 vol=/dev/mapper/$DM
 tmp=/tmp/fsfault
 mkdir -p $tmp
-dev=$(fsrw_disk aios0) || exit 1
+dev=$(nvme_disk aios0) || exit 1
 cleanup() {
 	umount "$MNT" 2>/dev/null
 	dmsetup remove $DM 2>/dev/null

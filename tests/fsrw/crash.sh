@@ -33,9 +33,9 @@ cleanup
 
 run modprobe dm-log-writes
 run modprobe dm-snapshot
-data=$(fsrw_disk aios0) || exit 1
-logdev=$(fsrw_disk aios1) || exit 1
-repl=$(fsrw_disk aios2) || exit 1
+data=$(nvme_disk aios0) || exit 1
+logdev=$(nvme_disk aios1) || exit 1
+repl=$(nvme_disk aios2) || exit 1
 # 256 MiB of each drive; the snapshots' copy-on-write space after the first GiB.
 run dmsetup create fsrw-data --table "0 $FS_SECTORS linear $data 0"
 run dmsetup create fsrw-base --table "0 $FS_SECTORS linear $repl 0"

@@ -8,7 +8,7 @@
 # output must be the same on both.
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsrw/helpers"
-DEV=$(fsrw_disk aios0)
+DEV=$(nvme_disk aios0)
 OUT=/tmp/acl
 mkdir -p $OUT
 trap 'umount $MNT 2>/dev/null' EXIT

@@ -9,7 +9,7 @@
 . "$AIOS_ROOT/tests/fsrw/helpers"
 
 trap 'umount $MNT 2>/dev/null' EXIT
-stock=$(fsrw_disk aios2) || exit 1
+stock=$(nvme_disk aios2) || exit 1
 ctrl=${stock#/dev/}
 bdf=$(basename "$(readlink -f "/sys/class/nvme/${ctrl%n1}/device")")
 aios_bind "$bdf"

@@ -24,8 +24,8 @@ trap cleanup EXIT
 cleanup
 
 run modprobe dm-log-writes
-data=$(fsrw_disk aios0) || exit 1
-logdev=$(fsrw_disk aios1) || exit 1
+data=$(nvme_disk aios0) || exit 1
+logdev=$(nvme_disk aios1) || exit 1
 run dmsetup create fsync-data --table "0 $SECTORS linear $data 0"
 fs_mkfs /dev/mapper/fsync-data
 run dd if=/dev/zero of="$logdev" bs=1M count=1 conv=fsync status=none

@@ -78,6 +78,43 @@ wait_for_dev() {
 	fail "$1 did not appear"
 }
 
+# The disk (through nvme.ko) of the controller whose serial is $1: aios-vm
+# names its controllers aios0, aios1... in the order of its -d options.
+nvme_disk() {
+	local i c
+	[ -d /sys/module/nvme ] || modprobe nvme || fail "cannot load nvme"
+	for i in $(seq 100); do
+		for c in /sys/class/nvme/nvme*; do
+			[ "$(cat "$c/serial" 2>/dev/null | tr -d ' ')" = "$1" ] || continue
+			[ -b "/dev/${c##*/}n1" ] && { echo "/dev/${c##*/}n1"; return 0; }
+		done
+		sleep 0.1
+	done
+	fail "no NVMe disk with serial $1"
+}
+
+# fsck_clean DEV WHAT: e2fsck -fn exits 0 and reports no problem.  Its
+# suggestions to optimize ("extent tree could be narrower. Optimize? no")
+# are not problems: ext4 leaves such trees too.  Sets E2_FREEB and E2_FREEI
+# from its summary ("N/M files ..., A/B blocks").
+fsck_clean() {
+	local out rc problems ui ti ub tb
+	out=$(timeout 300 e2fsck -fn "$1" 2>&1)
+	rc=$?
+	problems=$(echo "$out" | grep -E '\? (no|yes)$|^Error|CORRUPT|corrupt' | grep -v 'Optimize? no$')
+	if [ $rc != 0 ] || [ -n "$problems" ]; then
+		echo "$out" | head -n 60
+		fail "$2: e2fsck -fn $1 exited $rc and reported problems (above)"
+	fi
+	echo "$out" | grep 'Optimize? no$' | head -n 3
+	read -r ui ti ub tb < <(echo "$out" | sed -n \
+		's|.*: \([0-9]*\)/\([0-9]*\) files .*, \([0-9]*\)/\([0-9]*\) blocks$|\1 \2 \3 \4|p')
+	[ -n "$tb" ] || { echo "$out"; fail "$2: no summary line in e2fsck's output"; }
+	E2_FREEB=$((tb - ub))
+	E2_FREEI=$((ti - ui))
+	echo "e2fsck clean ($2): $(echo "$out" | tail -n1)"
+}
+
 # The first namespace's disk of the controller at PCI address $1 under
 # nvme.ko, once it is there: /dev/nvme<C>n1.
 stock_disk() {
