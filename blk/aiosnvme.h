@@ -280,7 +280,6 @@ int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_comm
 		  void *buf, unsigned int len, unsigned long timeout, u16 *status, u64 *result);
 int aios_ctrl_identify(struct aios_ctrl *ctrl);
 int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl);
-void aios_ctrl_put(struct aios_ctrl *ctrl);
 void aios_ctrl_mark_dead(struct aios_ctrl *ctrl);
 void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why);
 bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why);
@@ -296,7 +295,8 @@ extern const struct block_device_operations aios_disk_fops;
 int aios_ns_scan(struct aios_ctrl *ctrl);
 void aios_ns_remove_all(struct aios_ctrl *ctrl);
 
-/* Module parameters (pci.c). */
+/* pci.c: the controller's life, and the module parameters. */
+void aios_ctrl_put(struct aios_ctrl *ctrl);
 extern unsigned int aios_io_depth;
 extern unsigned int aios_poll_max_us;
 extern unsigned int aios_poll_queues;

@@ -11,7 +11,7 @@
 #include <linux/ratelimit.h>
 #include <linux/jump_label.h>
 #include <linux/ktime.h>
-#include <aios/ext4_fs.h>
+#include "ext4_fs.h"
 #include <aios/compat.h>
 #include <aios/lbio.h>
 
@@ -227,11 +227,6 @@ u64 aiosfs_inode_goal(struct inode *inode);
 void aiosfs_release_busy(struct super_block *sb, u32 tid);
 /* Whether freed blocks wait for a commit to be usable again. */
 bool aiosfs_busy_pending(struct super_block *sb);
-/*
- * After ENOSPC: whether to try again, having committed the transaction
- * whose freed blocks are still busy (the caller holds no handle).
- */
-bool aiosfs_retry_alloc(struct super_block *sb, int *retries);
 u64 aiosfs_count_free_blocks(struct super_block *sb);
 u64 aiosfs_count_free_inodes(struct super_block *sb);
 /* Writes exact free counts (from the descriptors) into sbi->s_es. */
@@ -388,7 +383,6 @@ struct buffer_head *aiosfs_read_raw_inode(struct super_block *sb, unsigned long 
 					  struct aiosfs_inode **raw);
 int aiosfs_getattr(AIOS_IDMAP_ARG idmap, const struct path *path, struct kstat *stat,
 		   u32 request_mask, unsigned int query_flags);
-extern const struct address_space_operations aiosfs_aops;
 void aiosfs_inode_set_tid(struct aiosfs_handle *h, struct inode *inode, bool datasync);
 /* Copies the in-memory inode to its table slot, with its checksum. */
 int __aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode *inode, bool datasync);
@@ -401,8 +395,6 @@ static inline int aiosfs_mark_inode_dirty(struct aiosfs_handle *h, struct inode 
 
 /* Sets the operations of an inode by its type (rdev for special files). */
 int aiosfs_set_inode_ops(struct inode *inode, dev_t rdev);
-int aiosfs_orphan_add(struct aiosfs_handle *h, struct inode *inode);
-int aiosfs_orphan_del(struct aiosfs_handle *h, struct inode *inode);
 
 /* extents.c */
 /* Takes i_data_sem for read; __aiosfs_map_blocks() is for its holders. */
@@ -480,6 +472,14 @@ void aiosfs_readahead(struct readahead_control *rac);
 
 /* file.c */
 extern const struct file_operations aiosfs_file_operations;
+extern const struct inode_operations aiosfs_file_inode_operations;
+extern const struct inode_operations aiosfs_special_inode_operations;
+extern const struct address_space_operations aiosfs_aops;
+/*
+ * After ENOSPC: whether to try again, having committed the transaction
+ * whose freed blocks are still busy (the caller holds no handle).
+ */
+bool aiosfs_retry_alloc(struct super_block *sb, int *retries);
 int aiosfs_get_block(struct inode *inode, sector_t iblock, struct buffer_head *bh, int create);
 vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf);
 
@@ -518,9 +518,9 @@ int aiosfs_truncate_blocks(struct inode *inode);
 /* Zeroes [from, from + len) inside one block, through the page cache. */
 int aiosfs_zero_partial(struct inode *inode, loff_t from, loff_t len);
 void aiosfs_evict_inode(struct inode *inode);
+int aiosfs_orphan_add(struct aiosfs_handle *h, struct inode *inode);
+int aiosfs_orphan_del(struct aiosfs_handle *h, struct inode *inode);
 int aiosfs_orphan_recover(struct super_block *sb);
-extern const struct inode_operations aiosfs_file_inode_operations;
-extern const struct inode_operations aiosfs_special_inode_operations;
 
 /* dir.c */
 extern const struct file_operations aiosfs_dir_operations;
