@@ -144,26 +144,109 @@ struct aiosfs_map {
  */
 struct aiosfs_handle;
 
+/**
+ * aiosfs_journal_start() - opens a handle, or nests in the running one
+ * @sb: the filesystem
+ * @credits: metadata blocks the handle may dirty (AIOSFS_CREDITS_*)
+ *
+ * May first commit the running transaction, in the caller's context, to
+ * make room in the log.  Context: task, may sleep.
+ *
+ * Return: the handle, ERR_PTR(-EROFS) when the filesystem is read-only,
+ * has no journal or its journal is aborted, or another ERR_PTR().
+ */
 struct aiosfs_handle *aiosfs_journal_start(struct super_block *sb, int credits);
+
+/**
+ * aiosfs_journal_stop() - ends a handle (the outermost: lets a commit run)
+ * @h: the handle
+ *
+ * Return: 0, or -EIO when the journal was aborted meanwhile, so that what
+ * the handle changed will not commit.
+ */
 int aiosfs_journal_stop(struct aiosfs_handle *h);
-/*
- * Tops up the handle's credits, restarting it (a commit between) if need
- * be.  A restart waits for every other handle to stop: drop i_data_sem
- * (and any lock another handle may wait for) around it.  try_extend()
- * tops up only when that needs no restart, and says whether it did.
+
+/**
+ * aiosfs_journal_ensure_credits() - tops up a handle's credits
+ * @h: the handle
+ * @credits: how many it needs from here on
+ *
+ * Restarts the handle (a commit between) if need be.  A restart waits for
+ * every other handle to stop: drop i_data_sem (and any lock another handle
+ * may wait for) around it.
+ *
+ * Return: 0, or a negative errno: the handle then has no credits left,
+ * but must still be stopped.
  */
 int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits);
+
+/**
+ * aiosfs_journal_try_extend() - tops up a handle's credits without a restart
+ * @h: the handle
+ * @credits: how many it needs from here on
+ *
+ * Return: whether it has them now.
+ */
 bool aiosfs_journal_try_extend(struct aiosfs_handle *h, int credits);
+
+/**
+ * aiosfs_journal_get_write_access() - before a handle changes a metadata block
+ * @h: the handle
+ * @bh: the block, up to date
+ *
+ * Return: 0, or -EROFS once the journal is aborted.
+ */
 int aiosfs_journal_get_write_access(struct aiosfs_handle *h, struct buffer_head *bh);
-/* A block just allocated as metadata: the caller will fill all of it. */
+
+/**
+ * aiosfs_journal_get_create_access() - write access to a new metadata block
+ * @h: the handle
+ * @bh: a block just allocated as metadata; the caller will fill all of it
+ *
+ * Return: 0 or a negative errno.
+ */
 int aiosfs_journal_get_create_access(struct aiosfs_handle *h, struct buffer_head *bh);
+
+/**
+ * aiosfs_journal_dirty_metadata() - after a handle changed a metadata block
+ * @h: the handle that got write access to @bh
+ * @bh: the block, with its checksum already updated
+ *
+ * The block joins the running transaction and is written to the log, then
+ * home; never marked dirty for the VM.
+ *
+ * Return: 0 or a negative errno.
+ */
 int aiosfs_journal_dirty_metadata(struct aiosfs_handle *h, struct buffer_head *bh);
-/* A freed metadata block: older copies in the log must not be replayed. */
+
+/**
+ * aiosfs_journal_revoke() - a metadata block was freed
+ * @h: the handle that frees it
+ * @blk: the block
+ *
+ * Older copies of @blk in the log must not be replayed over its next use.
+ *
+ * Return: 0 or a negative errno.
+ */
 int aiosfs_journal_revoke(struct aiosfs_handle *h, u64 blk);
-/* The inode has newly allocated blocks whose data must precede the commit. */
+
+/**
+ * aiosfs_journal_add_ordered() - the inode got newly allocated blocks
+ * @h: the handle that mapped them
+ * @inode: the inode, whose data the commit writes before its commit block
+ *
+ * Return: 0, or -ENOMEM.
+ */
 int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode);
+
+/**
+ * aiosfs_handle_tid() - the transaction a handle's changes commit in
+ * @h: the handle
+ *
+ * Return: the transaction id.
+ */
 u32 aiosfs_handle_tid(struct aiosfs_handle *h);
-/* Commits transaction tid if it is not yet durable, and waits for it. */
+
 /*
  * What an fsync hands the commit: its data in flight, its time stamps.
  * Whoever commits the transaction the fsync waits for waits for its data
@@ -175,9 +258,34 @@ struct aiosfs_fsync_ctx {
 	struct list_head node;			/* on the transaction's t_syncers */
 };
 
+/**
+ * aiosfs_journal_commit_tid() - makes transaction @tid durable
+ * @sb: the filesystem
+ * @tid: the transaction
+ * @fc: the caller's data in flight, or NULL
+ *
+ * Commits in the caller's context if @tid is not yet durable, or waits for
+ * the commit that is running.  Context: task, may sleep.
+ *
+ * Return: 0 or a negative errno (-EIO once the journal is aborted).
+ */
 int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsync_ctx *fc);
-/* 1: a commit ran (its flush covers data sent before); 0: nothing to commit. */
+/**
+ * aiosfs_journal_force_commit() - commits the running transaction, if any
+ * @sb: the filesystem
+ *
+ * Return: 1 when a commit ran (its flush covers data sent before), 0 when
+ * there was nothing to commit, or a negative errno.
+ */
 int aiosfs_journal_force_commit(struct super_block *sb);
+
+/**
+ * aiosfs_journal_tid_durable() - whether transaction @tid has committed
+ * @sb: the filesystem
+ * @tid: the transaction
+ *
+ * Return: true also when there is no journal.
+ */
 bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid);
 int aiosfs_journal_load(struct super_block *sb);
 int aiosfs_journal_open_log(struct super_block *sb);

@@ -63,18 +63,74 @@ struct aios_lbio {
 	struct completion wait;
 };
 
-/*
- * The lbio side of a block device the filesystem holds open: direct when
- * it is an aiosnvme disk (or a partition of one), a bio fallback otherwise.
+/**
+ * aios_lbio_dev_get() - the lbio side of a block device
+ * @bdev: a block device the caller holds open, for longer than the result
+ *
+ * Direct when @bdev is an aiosnvme disk (or a partition of one), a bio
+ * fallback otherwise.
+ *
+ * Return: the device, to be put with aios_lbio_dev_put(), or an ERR_PTR().
  */
 struct aios_lbio_dev *aios_lbio_dev_get(struct block_device *bdev);
+
+/**
+ * aios_lbio_dev_put() - drops what aios_lbio_dev_get() returned
+ * @dev: the device; no lbio of it may still be in flight
+ */
 void aios_lbio_dev_put(struct aios_lbio_dev *dev);
+
+/**
+ * aios_lbio_dev_direct() - whether lbios of @dev become NVMe commands directly
+ * @dev: the device
+ *
+ * Return: true on an aiosnvme disk, false where bios carry them.
+ */
 bool aios_lbio_dev_direct(const struct aios_lbio_dev *dev);
 
+/**
+ * aios_lbio_init() - prepares an lbio, with no pages, no callback, no batch
+ * @lbio: the lbio, the caller's memory until it completes
+ * @dev: the device it goes to
+ * @sector: where, in 512-byte units of the block device
+ * @flags: AIOS_LBIO_* flags
+ *
+ * Set ->end_io and ->private afterwards, if wanted.
+ */
 void aios_lbio_init(struct aios_lbio *lbio, struct aios_lbio_dev *dev, sector_t sector,
 		    unsigned int flags);
+
+/**
+ * aios_lbio_add_page() - appends a whole page to the run
+ * @lbio: an lbio not yet submitted
+ * @page: the page, which the caller keeps alive until completion
+ *
+ * Return: 0, or -E2BIG when the lbio holds %AIOS_LBIO_MAX_PAGES already.
+ */
 int aios_lbio_add_page(struct aios_lbio *lbio, struct page *page);
+
+/**
+ * aios_lbio_submit() - sends the lbio to its device
+ * @lbio: an lbio with pages, or none and %AIOS_LBIO_PREFLUSH (a flush)
+ *
+ * Never fails here: an error (a dead controller, a device error) is
+ * delivered as the completion's ->error.
+ *
+ * Context: task.
+ */
 void aios_lbio_submit(struct aios_lbio *lbio);
+
+/**
+ * aios_lbio_wait() - waits for an lbio that has no ->end_io
+ * @lbio: a submitted lbio
+ *
+ * Polls the completion queue for a bounded while on aiosnvme (unless
+ * %AIOS_LBIO_NOPOLL), then sleeps.
+ *
+ * Context: task, may sleep.
+ *
+ * Return: 0, or the lbio's negative errno.
+ */
 int aios_lbio_wait(struct aios_lbio *lbio);
 
 struct aios_lbio_batch {
@@ -87,16 +143,44 @@ struct aios_lbio_batch {
 	struct completion done;
 };
 
+/**
+ * aios_lbio_batch_init() - prepares an empty batch
+ * @batch: the batch, the caller's memory until aios_lbio_batch_wait() returns
+ * @poll: whether its waiter may poll before it sleeps
+ */
 void aios_lbio_batch_init(struct aios_lbio_batch *batch, bool poll);
+
+/**
+ * aios_lbio_batch_add() - counts an lbio into a batch
+ * @batch: a batch not yet waited for
+ * @lbio: an lbio about to be submitted (not yet: it may complete at once)
+ */
 void aios_lbio_batch_add(struct aios_lbio_batch *batch, struct aios_lbio *lbio);
+
+/**
+ * aios_lbio_batch_wait() - waits for every lbio of the batch, once
+ * @batch: the batch
+ *
+ * Context: task, may sleep.
+ *
+ * Return: 0, or the first error of its lbios.
+ */
 int aios_lbio_batch_wait(struct aios_lbio_batch *batch);
 
-/*
- * Pages for reads, from a small per-CPU pool, so that allocation is not on
- * the way to the device; refill the pool after submitting, while the
- * device works.  Task context only.
+/**
+ * aios_lbio_page_get() - a page for a read, from a small per-CPU pool
+ *
+ * Context: task.  The pool keeps allocation off the way to the device.
+ *
+ * Return: a page, from the pool or else newly allocated, or NULL.
  */
 struct page *aios_lbio_page_get(void);
+
+/**
+ * aios_lbio_pool_refill() - refills this CPU's pool
+ *
+ * Context: task, after submitting, while the device works.
+ */
 void aios_lbio_pool_refill(void);
 
 #endif /* _AIOS_LBIO_H */
