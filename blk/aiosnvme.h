@@ -267,9 +267,14 @@ int aios_ctrl_add_cdev(struct aios_ctrl *ctrl);
 void aios_ctrl_del_cdev(struct aios_ctrl *ctrl);
 int aios_ns_ioctl(struct aios_ns *ns, unsigned int cmd, void __user *argp);
 
-/* selftest.c */
+/* selftest.c, in the test build only (Kbuild's AIOS_TEST). */
+#ifdef AIOS_TEST
 void aios_selftest_init(void);
 void aios_selftest_exit(void);
+#else
+static inline void aios_selftest_init(void) { }
+static inline void aios_selftest_exit(void) { }
+#endif
 
 /* ctrl.c */
 int aios_ctrl_enable(struct aios_ctrl *ctrl);
@@ -301,7 +306,9 @@ extern unsigned int aios_io_depth;
 extern unsigned int aios_poll_max_us;
 extern unsigned int aios_poll_queues;
 extern unsigned int aios_io_timeout;
+#ifdef AIOS_TEST
 extern unsigned int aios_fault_drop;
+#endif
 extern struct workqueue_struct *aios_reset_wq;
 
 #endif /* _AIOSNVME_H */

@@ -42,10 +42,12 @@ module_param_named(io_timeout, aios_io_timeout, uint, 0644);
 MODULE_PARM_DESC(io_timeout,
 		 "Seconds a command may take before the controller is reset and the command sent again; after 3 resends it fails, and a controller needing more than 5 resets a minute is disabled (default 30)");
 
+#ifdef AIOS_TEST
 /* Test hook: writing N makes the next N I/O completions get lost. */
 unsigned int aios_fault_drop;
 module_param_named(fault_drop_completion, aios_fault_drop, uint, 0600);
 MODULE_PARM_DESC(fault_drop_completion, "Testing only: N loses the next N I/O completions");
+#endif
 
 unsigned int aios_poll_max_us = 200;
 module_param_named(poll_max_us, aios_poll_max_us, uint, 0644);

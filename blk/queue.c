@@ -435,6 +435,7 @@ unsigned int aios_poll_queue_index(struct aios_ctrl *ctrl)
 	return ctrl->nr_io + raw_smp_processor_id() % ctrl->nr_poll;
 }
 
+#ifdef AIOS_TEST
 /* Fault injection: takes one of the completions the test hook asked to lose. */
 static bool aios_fault_take(void)
 {
@@ -448,6 +449,12 @@ static bool aios_fault_take(void)
 	}
 	return false;
 }
+#else
+static inline bool aios_fault_take(void)
+{
+	return false;
+}
+#endif
 
 /*
  * Copies out the completions that are there and claims their commands,
@@ -482,7 +489,7 @@ int aios_queue_reap(struct aios_queue *q)
 			}
 			seen++;
 			/* Fault injection: lose a completion, as a hung device would. */
-			if (unlikely(READ_ONCE(aios_fault_drop)) && q->qid && aios_fault_take())
+			if (q->qid && unlikely(aios_fault_take()))
 				continue;
 			done[n].cid = cqe->command_id;
 			done[n].status = status >> 1;

@@ -945,6 +945,7 @@ bool aiosfs_journal_try_extend(struct aiosfs_handle *h, int credits)
 	return ok;
 }
 
+#ifdef AIOS_TEST
 /*
  * Test hook: every top-up restarts its handle, as on a full transaction,
  * so that tests see what a restart commits (tests/fsdurable/create-restart).
@@ -953,6 +954,17 @@ static bool aiosfs_fault_restart;
 module_param_named(fault_journal_restart, aiosfs_fault_restart, bool, 0600);
 MODULE_PARM_DESC(fault_journal_restart, "Testing only: every top-up of credits restarts the handle");
 
+static bool aiosfs_restart_forced(void)
+{
+	return READ_ONCE(aiosfs_fault_restart);
+}
+#else
+static bool aiosfs_restart_forced(void)
+{
+	return false;
+}
+#endif
+
 int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits)
 {
 	struct aiosfs_journal *j = h->h_journal;
@@ -960,7 +972,7 @@ int aiosfs_journal_ensure_credits(struct aiosfs_handle *h, int credits)
 	u32 tid = t->tid;
 	int err;
 
-	if (!READ_ONCE(aiosfs_fault_restart) && aiosfs_journal_try_extend(h, credits))
+	if (!aiosfs_restart_forced() && aiosfs_journal_try_extend(h, credits))
 		return 0;
 	/* Restart: what the handle did so far commits on its own. */
 	aiosfs_handle_detach(h);

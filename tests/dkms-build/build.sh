@@ -22,4 +22,18 @@ for ko in "$t/tree/aios/$ver/$k/x86_64/module/"aios.ko*; do break; done
 [ -e "$ko" ] || fail "DKMS left no aios.ko for $k in its tree"
 modinfo -F vermagic "$ko" | grep -q "^$k " || fail "the module DKMS built for $k is not for $k"
 assert_eq "$ver" "$(modinfo -F version "$ko")" "built module version"
+# What DKMS installs has no test hooks (Kbuild's AIOS_TEST); the module
+# make check built and the guests load has them.
+params=$(modinfo -F parm "$ko")
+if echo "$params" | grep -E '^fault_'; then
+	fail "the module DKMS built has the test hooks above"
+fi
+strings "$ko" | grep -q lbio_selftest && fail "the module DKMS built has the lbio self-test"
+modinfo -F parm "$AIOS_KO" | grep -q '^fault_drop_completion:' ||
+	fail "make check's module ($AIOS_KO) has no test hooks"
+log=$t/tree/aios/$ver/$k/x86_64/log/make.log
+[ -r "$log" ] || fail "no DKMS build log at $log"
+if grep -E 'warning:|error:' "$log"; then
+	fail "DKMS's build warned (above)"
+fi
 exit 0
