@@ -549,15 +549,24 @@ static int aiosfs_map_leaf(struct inode *dir, struct aiosfs_dx_path *p, const ch
 	return 0;
 }
 
-/* A copy of a block and room for a map of its entries. */
-static void *aiosfs_split_buf(struct super_block *sb, struct aiosfs_dmap **map)
+/*
+ * A copy of the leaf bh, to pack entries from while bh itself is
+ * rewritten, and the map of its live entries from offset start (see
+ * aiosfs_map_leaf()).  *copy is to be freed, also after an error.
+ */
+static int aiosfs_leaf_snapshot(struct inode *dir, struct aiosfs_dx_path *p,
+				struct buffer_head *bh, unsigned int start, char **copy,
+				struct aiosfs_dmap **map, unsigned int *n)
 {
+	struct super_block *sb = dir->i_sb;
 	unsigned int nmax = sb->s_blocksize / AIOSFS_DIRENT_LEN(1);
-	char *buf = kmalloc(sb->s_blocksize + nmax * sizeof(**map), GFP_NOFS);
 
-	if (buf)
-		*map = (void *)(buf + sb->s_blocksize);
-	return buf;
+	*copy = kmalloc(sb->s_blocksize + nmax * sizeof(**map), GFP_NOFS);
+	if (!*copy)
+		return -ENOMEM;
+	*map = (void *)(*copy + sb->s_blocksize);
+	memcpy(*copy, bh->b_data, sb->s_blocksize);
+	return aiosfs_map_leaf(dir, p, *copy, start, *map, n);
 }
 
 static void aiosfs_init_dx_node(struct super_block *sb, char *block, unsigned int count)
@@ -675,11 +684,7 @@ static int aiosfs_dx_split_leaf(struct aiosfs_handle *h, struct inode *dir,
 	char *tmp;
 	int err;
 
-	tmp = aiosfs_split_buf(dir->i_sb, &map);
-	if (!tmp)
-		return -ENOMEM;
-	memcpy(tmp, bh->b_data, dir->i_sb->s_blocksize);
-	err = aiosfs_map_leaf(dir, p, tmp, 0, map, &n);
+	err = aiosfs_leaf_snapshot(dir, p, bh, 0, &tmp, &map, &n);
 	if (err)
 		goto out;
 	if (n < 2) {
@@ -817,11 +822,7 @@ static int aiosfs_leaf_compact(struct aiosfs_handle *h, struct inode *dir,
 	char *tmp;
 	int err;
 
-	tmp = aiosfs_split_buf(dir->i_sb, &map);
-	if (!tmp)
-		return -ENOMEM;
-	memcpy(tmp, bh->b_data, dir->i_sb->s_blocksize);
-	err = aiosfs_map_leaf(dir, NULL, tmp, 0, map, &n);
+	err = aiosfs_leaf_snapshot(dir, NULL, bh, 0, &tmp, &map, &n);
 	if (!err && WARN_ON_ONCE(!n))
 		err = -EIO;
 	if (!err)
@@ -956,11 +957,8 @@ static int aiosfs_make_indexed(struct aiosfs_handle *h, struct inode *dir,
 	    !aiosfs_name_is(dotdot, "..", 2))
 		return 1;
 	parent = le32_to_cpu(dotdot->inode);
-	tmp = aiosfs_split_buf(sb, &map);
-	if (!tmp)
-		return -ENOMEM;
-	memcpy(tmp, bh0->b_data, sb->s_blocksize);
-	err = aiosfs_map_leaf(dir, NULL, tmp, aiosfs_rlen(dot) + aiosfs_rlen(dotdot), map, &n);
+	err = aiosfs_leaf_snapshot(dir, NULL, bh0, aiosfs_rlen(dot) + aiosfs_rlen(dotdot), &tmp,
+				   &map, &n);
 	if (err)
 		goto out;
 

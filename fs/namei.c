@@ -78,6 +78,25 @@ static struct aiosfs_handle *aiosfs_start_adding(struct inode *dir, const struct
 	return h;
 }
 
+/*
+ * The new inode of a create, mknod, symlink or mkdir, in the handle *hp
+ * that will link it as dentry in dir; on error, no handle is left open.
+ */
+static struct inode *aiosfs_start_new(struct inode *dir, struct dentry *dentry, umode_t mode,
+				      int credits, struct aiosfs_handle **hp)
+{
+	struct aiosfs_handle *h = aiosfs_start_adding(dir, &dentry->d_name, credits);
+	struct inode *inode;
+
+	if (IS_ERR(h))
+		return ERR_CAST(h);
+	inode = aiosfs_new_inode(h, dir, mode, &dentry->d_name);
+	if (IS_ERR(inode))
+		return ERR_PTR(aiosfs_stop(h, PTR_ERR(inode)));
+	*hp = h;
+	return inode;
+}
+
 /* The first error of two. */
 static int aiosfs_first(int err, int err2)
 {
@@ -200,12 +219,9 @@ static int aiosfs_new_nondir(struct inode *dir, struct dentry *dentry, umode_t m
 	struct inode *inode;
 	int err;
 
-	h = aiosfs_start_adding(dir, &dentry->d_name, AIOSFS_CREDITS_CREATE);
-	if (IS_ERR(h))
-		return PTR_ERR(h);
-	inode = aiosfs_new_inode(h, dir, mode, &dentry->d_name);
+	inode = aiosfs_start_new(dir, dentry, mode, AIOSFS_CREDITS_CREATE, &h);
 	if (IS_ERR(inode))
-		return aiosfs_stop(h, PTR_ERR(inode));
+		return PTR_ERR(inode);
 	if (!S_ISREG(mode))
 		aiosfs_set_rdev(inode, rdev);
 	err = aiosfs_set_inode_ops(inode, rdev);
@@ -319,13 +335,10 @@ static int aiosfs_symlink(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry
 	/* The block keeps a NUL after the target. */
 	if (len >= dir->i_sb->s_blocksize)
 		return -ENAMETOOLONG;
-	h = aiosfs_start_adding(dir, &dentry->d_name, AIOSFS_CREDITS_CREATE +
-				(fast ? 0 : AIOSFS_CREDITS_EXTENT + 1));
-	if (IS_ERR(h))
-		return PTR_ERR(h);
-	inode = aiosfs_new_inode(h, dir, S_IFLNK | 0777, &dentry->d_name);
+	inode = aiosfs_start_new(dir, dentry, S_IFLNK | 0777, AIOSFS_CREDITS_CREATE +
+				 (fast ? 0 : AIOSFS_CREDITS_EXTENT + 1), &h);
 	if (IS_ERR(inode))
-		return aiosfs_stop(h, PTR_ERR(inode));
+		return PTR_ERR(inode);
 	if (fast)
 		err = aiosfs_fast_symlink(inode, target, len);
 	else
@@ -344,12 +357,9 @@ static int aiosfs_mkdir(AIOS_IDMAP_ARG idmap, struct inode *dir, struct dentry *
 	struct inode *inode;
 	int err;
 
-	h = aiosfs_start_adding(dir, &dentry->d_name, AIOSFS_CREDITS_MKDIR);
-	if (IS_ERR(h))
-		return PTR_ERR(h);
-	inode = aiosfs_new_inode(h, dir, S_IFDIR | mode, &dentry->d_name);
+	inode = aiosfs_start_new(dir, dentry, S_IFDIR | mode, AIOSFS_CREDITS_MKDIR, &h);
 	if (IS_ERR(inode))
-		return aiosfs_stop(h, PTR_ERR(inode));
+		return PTR_ERR(inode);
 	err = aiosfs_set_inode_ops(inode, 0);
 	if (!err) {
 		/* "." and its entry in dir; make_empty() writes the inode. */

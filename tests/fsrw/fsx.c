@@ -201,21 +201,25 @@ static void fill_random(struct fsx *f, unsigned char *p, unsigned long long len)
 	}
 }
 
-static int do_write(struct fsx *f, unsigned long long off, unsigned long long len)
+/* A write of f->buf's len bytes at off returned n: the model follows it. */
+static int wrote(struct fsx *f, const char *what, unsigned long long off,
+		 unsigned long long len, ssize_t n)
 {
-	ssize_t n;
-
-	fill_random(f, f->buf, len);
-	n = pwrite(f->fd, f->buf, len, off);
 	if (n != (ssize_t)len) {
-		fsx_fail(f, "write %#llx+%#llx returned %zd (%s)", (unsigned long long)off,
-			 (unsigned long long)len, n, n < 0 ? strerror(errno) : "short");
+		fsx_fail(f, "%s %#llx+%#llx returned %zd (%s)", what, off, len, n,
+			 n < 0 ? strerror(errno) : "short");
 		return -1;
 	}
 	memcpy(f->good + off, f->buf, len);
 	if (off + len > f->size)
 		f->size = off + len;
 	return 0;
+}
+
+static int do_write(struct fsx *f, unsigned long long off, unsigned long long len)
+{
+	fill_random(f, f->buf, len);
+	return wrote(f, "write", off, len, pwrite(f->fd, f->buf, len, off));
 }
 
 static int do_mapread(struct fsx *f, unsigned long long off, unsigned long long len)
@@ -335,8 +339,6 @@ static int do_dread(struct fsx *f, unsigned long long off, unsigned long long le
 
 static int do_dwrite(struct fsx *f, unsigned long long off, unsigned long long len)
 {
-	ssize_t n;
-
 	off &= ~4095ULL;
 	len = (len + 4095) & ~4095ULL;
 	if (off + len > f->maxlen)
@@ -344,16 +346,7 @@ static int do_dwrite(struct fsx *f, unsigned long long off, unsigned long long l
 	if (!len)
 		return 0;
 	fill_random(f, f->buf, len);
-	n = pwrite(f->dfd, f->buf, len, off);
-	if (n != (ssize_t)len) {
-		fsx_fail(f, "direct write %#llx+%#llx returned %zd (%s)", (unsigned long long)off,
-			 (unsigned long long)len, n, n < 0 ? strerror(errno) : "short");
-		return -1;
-	}
-	memcpy(f->good + off, f->buf, len);
-	if (off + len > f->size)
-		f->size = off + len;
-	return 0;
+	return wrote(f, "direct write", off, len, pwrite(f->dfd, f->buf, len, off));
 }
 
 static int fsx_open(struct fsx *f, int create)
