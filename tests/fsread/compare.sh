@@ -19,7 +19,7 @@ echo "built in $(($(date +%s) - t0)) s"
 run umount $mnt
 # A fresh mount, so that ext4 reports from disk like aiosfs will.
 run mount -t ext4 -o ro "$dev" $mnt
-$PY "$TREE" record $mnt >/tmp/ext4.json || fail "recording the ext4 view failed"
+$PY "$TREE" view $mnt >/tmp/ext4.json || fail "recording the ext4 view failed"
 run umount $mnt
 run e2fsck -fn "$dev"
 
@@ -27,16 +27,16 @@ aios_load
 klog_mark
 run mount -t aiosfs -o ro "$dev" $mnt
 t0=$(date +%s)
-$PY "$TREE" record $mnt >/tmp/aiosfs.json || { klog_since; fail "recording the aiosfs view failed"; }
+$PY "$TREE" view $mnt >/tmp/aiosfs.json || { klog_since; fail "recording the aiosfs view failed"; }
 echo "recorded in $(($(date +%s) - t0)) s"
 grep -q " $mnt aiosfs ro" /proc/mounts || fail "not mounted read-only as aiosfs"
-$PY "$TREE" compare /tmp/ext4.json /tmp/aiosfs.json || fail "aiosfs and ext4 disagree"
+$PY "$TREE" diff /tmp/ext4.json /tmp/aiosfs.json || fail "aiosfs and ext4 disagree"
 
 # Cold cache: the same again after dropping every cached page and inode.
 sync
 echo 3 >/proc/sys/vm/drop_caches
-$PY "$TREE" record $mnt >/tmp/aiosfs2.json || fail "second recording failed"
-$PY "$TREE" compare /tmp/ext4.json /tmp/aiosfs2.json || fail "aiosfs disagrees after drop_caches"
+$PY "$TREE" view $mnt >/tmp/aiosfs2.json || fail "second recording failed"
+$PY "$TREE" diff /tmp/ext4.json /tmp/aiosfs2.json || fail "aiosfs disagrees after drop_caches"
 run umount $mnt
 
 # The same controller on aiosnvme, where reads take the direct lbio path.
@@ -44,8 +44,8 @@ bdf=$(nvme_bdfs | head -n1)
 aios_bind "$bdf"
 wait_for_dev /dev/aiosnvme0n1
 run mount -t aiosfs -o ro /dev/aiosnvme0n1 $mnt
-$PY "$TREE" record $mnt >/tmp/aiosfs3.json || fail "recording on aiosnvme failed"
-$PY "$TREE" compare /tmp/ext4.json /tmp/aiosfs3.json || fail "aiosfs on aiosnvme disagrees"
+$PY "$TREE" view $mnt >/tmp/aiosfs3.json || fail "recording on aiosnvme failed"
+$PY "$TREE" diff /tmp/ext4.json /tmp/aiosfs3.json || fail "aiosfs on aiosnvme disagrees"
 run umount $mnt
 "$AIOS_ROOT/tools/aios-bind" --reset "$bdf" >/dev/null || fail "giving $bdf back failed"
 aios_unload

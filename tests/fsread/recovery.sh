@@ -158,7 +158,7 @@ expect_klog "aiosfs: \(nvme0n1\): recovering journal" "replay"
 re="aiosfs: \(nvme0n1\): recovery complete: [1-9][0-9]* transactions, [1-9][0-9]* blocks replayed, [1-9][0-9]* revoked"
 expect_klog "$re" "replay summary with revoke hits"
 klog_since | grep -E "recovery complete"
-$PY "$TREE" record $mnt >/tmp/aiosfs.json || fail "recording the aiosfs view failed"
+$PY "$TREE" view $mnt >/tmp/aiosfs.json || fail "recording the aiosfs view failed"
 # Only in the log: the last transaction's names, and an fsynced file.
 [ -e $mnt/last/sub/file ] || fail "a file of the last transaction is missing"
 assert_eq fsynced "$(head -n1 $mnt/last/synced)" "the fsynced file"
@@ -186,9 +186,9 @@ run e2fsck -fn "$dev"
 # (b) ext4 replays the same image: both see the same tree.
 restore
 run mount -t ext4 -o ro "$dev" $mnt
-$PY "$TREE" record $mnt >/tmp/ext4.json || fail "recording the ext4 view failed"
+$PY "$TREE" view $mnt >/tmp/ext4.json || fail "recording the ext4 view failed"
 run umount $mnt
-$PY "$TREE" compare /tmp/ext4.json /tmp/aiosfs.json || fail "aiosfs's replay and ext4's disagree"
+$PY "$TREE" diff /tmp/ext4.json /tmp/aiosfs.json || fail "aiosfs's replay and ext4's disagree"
 echo "ok: aiosfs's replay reads like ext4's"
 
 # A read-only device is refused; noload mounts it without replay.
