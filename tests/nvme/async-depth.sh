@@ -45,8 +45,8 @@ read -r polled irq < <(run_fio psync-2-jobs --ioengine=psync --numjobs=2 --cpus_
 echo "psync QD1, 2 jobs: $polled to poll queues, $irq to interrupt queues"
 # How often the two readers overlap depends on the host: with another guest
 # beside this one on 2 cores (make check, CI), the two vCPUs seldom run at
-# once, and 175 of 4000 reads slept in a CI run.  Were both let spin, none
-# would: 1% still tells the two apart.
+# once: 175 of 4000 reads slept in a CI run, 25 in a make check here.  Were
+# both let spin, none would sleep: one that did tells the two apart.
 [ "$polled" -ge 400 ] || fail "psync, 2 jobs: only $polled of 4000 reads were polled for"
-[ "$irq" -ge 40 ] || fail "psync, 2 jobs: only $irq of 4000 reads slept: both spun"
+[ "$irq" -ge 1 ] || fail "psync, 2 jobs: none of 4000 reads slept: both spun"
 exit 0
