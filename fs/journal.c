@@ -681,6 +681,8 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 	if (!next)
 		return -ENOMEM;
 	down_write(&j->j_barrier);
+	/* No handle runs now: every credit of t was used or given back. */
+	WARN_ON_ONCE(t->t_reserved);
 	/* An error while we waited for the handles: theirs may be half done. */
 	err = j->j_aborted ? -EIO : aiosfs_freeze(j, t, &f, &nr);
 	if (!err) {
@@ -1027,9 +1029,12 @@ int aiosfs_journal_dirty_metadata(struct aiosfs_handle *h, struct buffer_head *b
 	WARN_ON_ONCE(!list_empty(&bh->b_assoc_buffers));
 	list_add_tail(&bh->b_assoc_buffers, &t->t_buffers);
 	t->t_nr_buffers++;
-	h->h_credits--;
+	/* The credit turns into the buffer: t_reserved counts only the rest. */
+	if (!WARN_ON_ONCE(h->h_credits <= 0)) {
+		h->h_credits--;
+		t->t_reserved--;
+	}
 	spin_unlock(&j->j_lock);
-	WARN_ON_ONCE(h->h_credits < 0 && h->h_credits > -2);
 	return 0;
 }
 
