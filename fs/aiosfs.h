@@ -683,8 +683,8 @@ struct posix_acl *aiosfs_get_acl(struct inode *inode, int type, bool rcu);
 int aiosfs_set_acl(AIOS_IDMAP_ARG idmap, AIOS_ACL_TARGET target, struct posix_acl *acl, int type);
 /* Stores a new inode's ACLs (from posix_acl_create()), in the caller's handle. */
 int aiosfs_init_acl(struct inode *inode, struct posix_acl *default_acl, struct posix_acl *acl);
-/* Both ACLs of a new inode: see aiosfs_new_inode(). */
-#define AIOSFS_CREDITS_NEWXATTRS	(2 * AIOSFS_CREDITS_XATTR)
+/* Both ACLs and the security labels of a new inode: see aiosfs_new_inode(). */
+#define AIOSFS_CREDITS_NEWXATTRS	(3 * AIOSFS_CREDITS_XATTR)
 
 /* xattr.c */
 extern const struct xattr_handler *aiosfs_xattr_handlers[];
@@ -706,6 +706,11 @@ int aiosfs_xattr_set(struct inode *inode, int index, const char *name, const voi
  * buffer's lock.
  */
 int aiosfs_xattr_release_block(struct aiosfs_handle *h, struct inode *inode);
+/*
+ * A new inode's security labels (security.*), as the LSMs ask, in the
+ * caller's handle; name is NULL for an O_TMPFILE inode.
+ */
+int aiosfs_init_security(struct inode *inode, struct inode *dir, const struct qstr *name);
 /* The inode table block, the old and the new xattr block, an allocation and a free. */
 #define AIOSFS_CREDITS_XATTR	(AIOSFS_CREDITS_INODE + 2 + 2 * AIOSFS_CREDITS_ALLOC)
 

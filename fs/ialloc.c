@@ -365,13 +365,11 @@ struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode
 	err = aiosfs_zero_slot(h, inode);
 	if (!err)
 		err = aiosfs_mark_inode_dirty(h, inode);
-	/*
-	 * Its ACLs, in this handle.  No LSM labels yet: on 6.12
-	 * security_inode_init_security() here made a later fsync with nothing
-	 * to write send a cache flush (tests/fsync/ordering), not understood.
-	 */
+	/* Its ACLs and security labels, in this handle: they commit with it. */
 	if (!err)
 		err = aiosfs_init_acl(inode, default_acl, acl);
+	if (!err)
+		err = aiosfs_init_security(inode, dir, name);
 	if (err)
 		goto fail;
 	posix_acl_release(default_acl);

@@ -11,6 +11,7 @@
  */
 #include <linux/fs.h>
 #include <linux/xattr.h>
+#include <linux/security.h>
 #include <linux/posix_acl_xattr.h>
 #include <linux/capability.h>
 #include <linux/sort.h>
@@ -884,6 +885,22 @@ static const struct xattr_handler aiosfs_xattr_security_handler = {
 	.get	= aiosfs_xattr_get,
 	.set	= aiosfs_xattr_set_handler,
 };
+
+static int aiosfs_store_security(struct inode *inode, const struct xattr *xattrs, void *unused)
+{
+	const struct xattr *x;
+	int err = 0;
+
+	for (x = xattrs; x->name && !err; x++)
+		err = aiosfs_xattr_set(inode, AIOSFS_XATTR_INDEX_SECURITY, x->name, x->value,
+				       x->value_len, 0);
+	return err;
+}
+
+int aiosfs_init_security(struct inode *inode, struct inode *dir, const struct qstr *name)
+{
+	return security_inode_init_security(inode, dir, name, aiosfs_store_security, NULL);
+}
 
 /* Not const: 6.1's super_block wants a pointer to non-const pointers. */
 const struct xattr_handler *aiosfs_xattr_handlers[] = {
