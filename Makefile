@@ -6,6 +6,7 @@
 #   make bench [QUICK=1] the side-by-side benchmark in the VM (quick set: <10 min)
 #   make fuzz [CASES=N]  corrupted images against aiosfs in the VM (default 20000 cases)
 #   make soak [DURATION=S] the load test (tests/load) for longer (default 600 s)
+#   make crash [FSTYPE=ext4] every crash point of every tests/crash workload
 #   make xfstests [T="generic/001 generic/quick"] [FSTYP=aiosfs|ext4|both] [KVER=...]
 #                        xfstests in the VM, results in docs/xfstests/RESULTS.md
 #   make lint            sparse, checkpatch and a W=1 build
@@ -34,7 +35,7 @@ C_TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(C_TESTS))
 TEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -D_GNU_SOURCE -I$(KSFT_DIR) -Itests/lib
 AIOS_CTL := $(BUILD)/tools/aios-ctl
 
-.PHONY: all module deps check check-built tests bench fuzz soak xfstests lint dkms-sources dkms-install dkms-remove clean
+.PHONY: all module deps check check-built tests bench fuzz soak crash xfstests lint dkms-sources dkms-install dkms-remove clean
 
 all: module $(AIOS_CTL)
 
@@ -98,6 +99,14 @@ soak: deps module
 	@tools/aios-vm -k $(KVER) -d 2G -m 768 -t $$(( $(or $(DURATION),600) + 900 )) -o soak-results \
 		-e AIOS_ROOT=$(CURDIR) -e AIOS_KO=$(BUILD)/$(KVER)/aios.ko \
 		-e AIOS_LOAD_SECONDS=$(or $(DURATION),600) -- tests/load/load.sh
+
+# Every flush, FUA and mark point of the crash workloads, where make check
+# replays a sample; totals at the end of crash-results/output.log.
+crash: deps module tests
+	@tools/aios-vm -k $(KVER) -c 1 -d 2G -d 2G -d 2G -m 2048 -t 21600 -o crash-results \
+		-e AIOS_ROOT=$(CURDIR) -e AIOS_KO=$(BUILD)/$(KVER)/aios.ko \
+		-e AIOS_TEST_BIN=$(BUILD)/tests -e FSTYPE=$(or $(FSTYPE),aiosfs) \
+		-- tests/crash/every-point
 
 # tools/aios-xfstests installs its own dependencies and builds aios.ko.
 xfstests: deps

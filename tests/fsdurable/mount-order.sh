@@ -5,13 +5,13 @@
 # particular the journal superblock never says the log holds transactions
 # before the superblock says needs_recovery (aiosfs refuses such a volume).
 # Every write is recorded with dm-log-writes and the log is replayed up to
-# each flush, FUA write and mark in turn (tests/fsrw/replay-log), each
+# each flush, FUA write and mark in turn (tests/crash/replay-log), each
 # point on a snapshot of its own.
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsrw/helpers"
 . ./helpers
 
-REPLAY=$AIOS_TEST_BIN/fsrw/replay-log
+REPLAY=$AIOS_TEST_BIN/crash/replay-log
 SECTORS=$((256 * 2048))
 [ -x "$REPLAY" ] || fail "no $REPLAY (make tests)"
 

@@ -3,7 +3,7 @@
  * replay-log: reads the log that the device-mapper target log-writes keeps
  * of every write to a device, and replays it onto another device, up to a
  * chosen entry, so that a test can look at the device as it was at every
- * flush, FUA write or mark (tests/fsrw/crash.sh).
+ * flush, FUA write or mark (tests/crash).
  *
  *   replay-log list LOG               one line per entry:
  *                                     INDEX FLAGS SECTOR COUNT [MARK]
@@ -480,7 +480,7 @@ TEST_F(replay, list)
 	free(buf);
 }
 
-/* In steps, as crash.sh does it: each step starts where the last ended. */
+/* In steps, as tests/crash does it: each step starts where the last ended. */
 TEST_F(replay, steps)
 {
 	char w[65];
