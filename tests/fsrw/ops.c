@@ -401,7 +401,7 @@ TEST_F_TIMEOUT(ops, fiemap_layout, 120)
 		{ 2 * MiB + 12288, MiB - 12288, FIEMAP_EXTENT_UNWRITTEN },
 		{ 5 * GiB, 4096, FIEMAP_EXTENT_LAST },
 	};
-	const int n = sizeof(want) / sizeof(want[0]);
+	const int n = ARRAY_SIZE(want);
 	struct fiemap *fm;
 	char p[4096];
 	int fd, i, pass;
