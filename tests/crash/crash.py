@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """The workloads and the checker of the crash tests (tests/crash).
 
-usage: crash.py workload NAME MNT MANIFEST DM_NAME [SEED]
-       crash.py points LOG_ENTRIES           (prints the points to check)
-       crash.py replay                       (environment: see below)
+usage: crash.py workload NAME MNT MANIFEST DM_NAME [SEED]   (CRASH_OPS operations)
+       crash.py replay                                       (environment: see below)
 
 A workload writes through the filesystem at MNT while dm-log-writes logs
 every write below it.  It keeps the set of paths whose state is durable
@@ -26,7 +25,9 @@ else.  It prints one line per point that fails and a total, and exits 1 if
 any failed.  Environment: FSTYPE, CRASH_LOG (the log device), CRASH_BASE
 (the dm name of the replay target), CRASH_COW (the dm name of the
 snapshots' copy-on-write space), CRASH_SECTORS, CRASH_MNT, CRASH_DIR (the
-manifest and the entries), REPLAY (the replay-log program).
+manifest and the entries), REPLAY (the replay-log program), and which
+points: CRASH_POINTS (a number to sample evenly, or "all"),
+CRASH_RANDOM_POINTS and CRASH_SEED.
 """
 import ctypes
 import hashlib
