@@ -92,6 +92,7 @@ struct aiosfs_inode_info {
 	u32 i_datasync_tid;			/* ... in a way fdatasync must keep */
 	struct list_head i_orphan;		/* sbi's in-memory orphan list */
 	u32 i_ordered_tid;			/* ordered data in this transaction */
+	u32 i_ordered_idx;			/* ... its entry there */
 	bool i_ordered;				/* ... if set */
 	/*
 	 * Writebacks other than fsync's own (the flusher's, O_DIRECT), and
@@ -233,11 +234,26 @@ int aiosfs_journal_revoke(struct aiosfs_handle *h, u64 blk);
 /**
  * aiosfs_journal_add_ordered() - the inode got newly allocated blocks
  * @h: the handle that mapped them
- * @inode: the inode, whose data the commit writes before its commit block
+ * @inode: the inode, whose dirty pages in [@start, @end] the commit writes
+ *         before its commit block
+ * @start: the first byte of the range
+ * @end: its last byte
+ *
+ * Several calls in one transaction widen one range.
  *
  * Return: 0, or -ENOMEM.
  */
-int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode);
+int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode,
+			       loff_t start, loff_t end);
+
+/* The same for @count blocks from logical block @lblk. */
+static inline int aiosfs_journal_order_blocks(struct aiosfs_handle *h, struct inode *inode,
+					      u64 lblk, u64 count)
+{
+	unsigned int bits = inode->i_blkbits;
+
+	return aiosfs_journal_add_ordered(h, inode, lblk << bits, ((lblk + count) << bits) - 1);
+}
 
 /**
  * aiosfs_handle_tid() - the transaction a handle's changes commit in

@@ -757,7 +757,7 @@ done:
 	map->m_new = true;
 	/* The data written into them must reach the disk before the commit. */
 	if (!err && !unwritten && S_ISREG(inode->i_mode))
-		err = aiosfs_journal_add_ordered(h, inode);
+		err = aiosfs_journal_order_blocks(h, inode, lblk, count);
 	return err;
 }
 

@@ -104,7 +104,7 @@ static int aiosfs_punch(struct inode *inode, loff_t off, loff_t len)
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	/* The zeroed edges reach the disk before the punch commits. */
-	err = aiosfs_journal_add_ordered(h, inode);
+	err = aiosfs_journal_add_ordered(h, inode, off, off + len - 1);
 	if (err)
 		goto out;
 	down_write(&ei->i_data_sem);
@@ -133,7 +133,7 @@ static int aiosfs_zero_range(struct inode *inode, loff_t off, loff_t len, bool k
 		h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_FALLOC);
 		if (IS_ERR(h))
 			return PTR_ERR(h);
-		err = aiosfs_journal_add_ordered(h, inode);
+		err = aiosfs_journal_add_ordered(h, inode, off, off + len - 1);
 		if (!err) {
 			down_write(&ei->i_data_sem);
 			err = aiosfs_ext_mark_unwritten(h, inode, first, end - first);

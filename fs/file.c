@@ -60,7 +60,7 @@ static int aiosfs_get_block_common(struct inode *inode, sector_t iblock,
 		return err;
 	if (WARN_ON_ONCE(!map.m_pblk || map.m_unwritten))
 		return -EIO;
-	err = aiosfs_journal_add_ordered(h, inode);
+	err = aiosfs_journal_order_blocks(h, inode, iblock, 1);
 	if (err)
 		return err;
 	set_buffer_new(bh);

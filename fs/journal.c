@@ -39,6 +39,16 @@
 /* Checkpoint once this many blocks wait to go home. */
 #define AIOSFS_CKPT_MAX		8192
 
+/*
+ * Pages the commit writes before its commit block: the byte range of an
+ * inode where its blocks newly allocated in the transaction lie (ordered
+ * mode needs no other page of the file before the commit).
+ */
+struct aiosfs_ordered {
+	struct inode *inode;		/* held with ihold() */
+	loff_t start, end;		/* inclusive */
+};
+
 struct aiosfs_txn {
 	u32 tid;
 	int t_reserved;			/* credits of handles still running */
@@ -47,7 +57,7 @@ struct aiosfs_txn {
 	struct xarray t_revoked;	/* home block -> 1 */
 	u32 t_nr_revoked;
 	struct list_head t_syncers;	/* struct aiosfs_fsync_ctx, whose data it waits for */
-	struct inode **t_ordered;	/* held with ihold() */
+	struct aiosfs_ordered *t_ordered;
 	u32 t_nr_ordered;
 	u32 t_max_ordered;
 	unsigned long t_start;		/* jiffies */
@@ -120,7 +130,7 @@ static void aiosfs_txn_free(struct aiosfs_txn *t)
 	u32 i;
 
 	for (i = 0; i < t->t_nr_ordered; i++)
-		iput(t->t_ordered[i]);
+		iput(t->t_ordered[i].inode);
 	kvfree(t->t_ordered);
 	xa_destroy(&t->t_revoked);
 	kfree(t);
@@ -502,10 +512,10 @@ static u32 aiosfs_txn_blocks(struct aiosfs_journal *j, struct aiosfs_txn *t, u32
 /* Data under new blocks reaches the device before the commit block. */
 static void aiosfs_send_ordered(struct aiosfs_txn *t, struct aios_lbio_batch *data)
 {
-	u32 i;
+	struct aiosfs_ordered *o;
 
-	for (i = 0; i < t->t_nr_ordered; i++)
-		aiosfs_send_data(t->t_ordered[i], 0, LLONG_MAX, data, NULL);
+	for (o = t->t_ordered; o < t->t_ordered + t->t_nr_ordered; o++)
+		aiosfs_send_data(o->inode, o->start, o->end, data, NULL);
 }
 
 /*
@@ -517,7 +527,7 @@ static void aiosfs_send_ordered(struct aiosfs_txn *t, struct aios_lbio_batch *da
 static void aiosfs_wait_ordered(struct aiosfs_txn *t, struct aios_lbio_batch *data)
 {
 	struct aiosfs_fsync_ctx *fc, *tmp;
-	u32 i;
+	struct aiosfs_ordered *o;
 
 	list_for_each_entry_safe(fc, tmp, &t->t_syncers, node) {
 		aios_lbio_batch_wait(fc->data);
@@ -525,8 +535,8 @@ static void aiosfs_wait_ordered(struct aiosfs_txn *t, struct aios_lbio_batch *da
 		list_del_init(&fc->node);
 	}
 	aios_lbio_batch_wait(data);
-	for (i = 0; i < t->t_nr_ordered; i++)
-		filemap_fdatawait_keep_errors(t->t_ordered[i]->i_mapping);
+	for (o = t->t_ordered; o < t->t_ordered + t->t_nr_ordered; o++)
+		filemap_fdatawait_range_keep_errors(o->inode->i_mapping, o->start, o->end);
 }
 
 /* A failed commit leaves every fsync to wait for its own data. */
@@ -1068,23 +1078,31 @@ int aiosfs_journal_revoke(struct aiosfs_handle *h, u64 blk)
 	return 0;
 }
 
-int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode)
+int aiosfs_journal_add_ordered(struct aiosfs_handle *h, struct inode *inode,
+			       loff_t start, loff_t end)
 {
 	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
 	struct aiosfs_journal *j = h->h_journal;
 	struct aiosfs_txn *t = h->h_txn;
-	struct inode **grown = NULL;
+	struct aiosfs_ordered *o, *grown = NULL;
 	u32 max;
 
-	if (READ_ONCE(ei->i_ordered) && READ_ONCE(ei->i_ordered_tid) == t->tid)
-		return 0;
+	if (WARN_ON_ONCE(start < 0 || end < start))
+		return -EINVAL;
 	for (;;) {
 		spin_lock(&j->j_lock);
-		if (ei->i_ordered && ei->i_ordered_tid == t->tid)
+		if (ei->i_ordered && ei->i_ordered_tid == t->tid) {
+			/* Once per transaction; later ranges widen the first. */
+			o = &t->t_ordered[ei->i_ordered_idx];
+			o->start = min(o->start, start);
+			o->end = max(o->end, end);
 			break;
+		}
 		if (t->t_nr_ordered < t->t_max_ordered) {
 			ihold(inode);
-			t->t_ordered[t->t_nr_ordered++] = inode;
+			ei->i_ordered_idx = t->t_nr_ordered;
+			o = &t->t_ordered[t->t_nr_ordered++];
+			*o = (struct aiosfs_ordered){ inode, start, end };
 			ei->i_ordered_tid = t->tid;
 			ei->i_ordered = true;
 			break;

@@ -391,16 +391,18 @@ static void aiosfs_dirty_inode(struct inode *inode, int flags)
 	struct aiosfs_inode_info *ei = AIOSFS_I(inode);
 	bool datasync = flags & I_DIRTY_DATASYNC;
 	struct aiosfs_handle *h;
+	loff_t size;
 
 	h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_INODE);
 	if (IS_ERR(h))
 		return;
-	/* A size that grew must not commit before the data under it. */
-	if (S_ISREG(inode->i_mode) && i_size_read(inode) > ei->i_disksize) {
-		aiosfs_journal_add_ordered(h, inode);
+	/* A size that grew must not commit before the data under it (the range). */
+	size = i_size_read(inode);
+	if (S_ISREG(inode->i_mode) && size > ei->i_disksize) {
+		aiosfs_journal_add_ordered(h, inode, ei->i_disksize, size - 1);
 		datasync = true;
 	}
-	ei->i_disksize = i_size_read(inode);
+	ei->i_disksize = size;
 	__aiosfs_mark_inode_dirty(h, inode, datasync);
 	aiosfs_journal_stop(h);
 }

@@ -168,7 +168,9 @@ static int aiosfs_grow(struct inode *inode, loff_t size)
 	h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_INODE);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
-	err = aiosfs_journal_add_ordered(h, inode);
+	/* The zeroed tail, and data below the old size not yet under the disk's size. */
+	err = aiosfs_journal_add_ordered(h, inode, min_t(loff_t, old, AIOSFS_I(inode)->i_disksize),
+					 size - 1);
 	if (err)
 		goto out;
 	truncate_setsize(inode, size);
@@ -197,7 +199,7 @@ static int aiosfs_shrink(struct inode *inode, loff_t size)
 	h = aiosfs_journal_start(inode->i_sb, AIOSFS_CREDITS_INODE + 1);
 	if (IS_ERR(h))
 		return PTR_ERR(h);
-	err = aiosfs_journal_add_ordered(h, inode);
+	err = aiosfs_journal_add_ordered(h, inode, size, size | (inode->i_sb->s_blocksize - 1));
 	if (!err)
 		err = aiosfs_orphan_add(h, inode);
 	if (!err) {
