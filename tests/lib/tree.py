@@ -214,26 +214,6 @@ def dtype(entry):
     return "other"
 
 
-def record_path(path, rel, st, out, use_mmap):
-    r = {
-        "mode": oct(st.st_mode), "uid": st.st_uid, "gid": st.st_gid, "nlink": st.st_nlink,
-        "mtime": st.st_mtime_ns, "ctime": st.st_ctime_ns, "blocks": st.st_blocks,
-    }
-    if not stat.S_ISDIR(st.st_mode):
-        r["size"] = st.st_size
-    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-        r["rdev"] = [os.major(st.st_rdev), os.minor(st.st_rdev)]
-    if stat.S_ISLNK(st.st_mode):
-        r["target"] = os.fsdecode(os.readlink(path))
-    if stat.S_ISREG(st.st_mode):
-        r["sha256"] = file_digest(path, st.st_size)
-        if use_mmap:
-            r["mmap"] = mmap_digest(path, st.st_size)
-    r["xattrs"] = {k: os.getxattr(path, k, follow_symlinks=False).hex()
-                   for k in sorted(os.listxattr(path, follow_symlinks=False))}
-    out[rel] = r
-
-
 def view(root):
     out = {}
     for rel, entries in walk(root):
@@ -241,7 +221,7 @@ def view(root):
         for e, st in entries:
             names.append([os.fsdecode(e.name), dtype(e)])
             relc = os.path.join(rel, e.name) if rel else e.name
-            record_path(e.path, os.fsdecode(relc), st, out, use_mmap=rel != b"big")
+            out[os.fsdecode(relc)] = describe(e.path, st, True, use_mmap=rel != b"big")
         out[os.fsdecode(rel) + "/"] = sorted(names)
     sv = os.statvfs(root)
     out["@statfs"] = [sv.f_bsize, sv.f_blocks, sv.f_bfree, sv.f_bavail, sv.f_files,
@@ -311,33 +291,44 @@ def digest(path, size):
     return h.hexdigest()
 
 
-def record_one(path, st):
-    r = {"type": kind(st.st_mode), "mode": "%o" % stat.S_IMODE(st.st_mode),
-         "uid": st.st_uid, "gid": st.st_gid, "nlink": st.st_nlink,
+def describe(path, st, view, use_mmap=False):
+    """One path as a view shows it (view: the whole mode, st_blocks, the
+    contents' digest and an mmap digest, xattr values) or as a record keeps
+    it (the type, permission bits, directory entries, a digest of the
+    contents where the data is, digests of xattr values)."""
+    mode = st.st_mode
+    r = {"uid": st.st_uid, "gid": st.st_gid, "nlink": st.st_nlink,
          "mtime": st.st_mtime_ns, "ctime": st.st_ctime_ns}
-    if stat.S_ISDIR(st.st_mode):
-        r["size"] = st.st_size
-        r["entries"] = sorted(os.fsdecode(n) for n in os.listdir(path))
+    if view:
+        r.update(mode=oct(mode), blocks=st.st_blocks)
     else:
+        r.update(type=kind(mode), mode="%o" % stat.S_IMODE(mode))
+    if not (view and stat.S_ISDIR(mode)):
         r["size"] = st.st_size
-    if stat.S_ISREG(st.st_mode):
-        r["sha256"] = digest(path, st.st_size)
-    if stat.S_ISLNK(st.st_mode):
-        r["target"] = os.fsdecode(os.readlink(path))
-    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+    if stat.S_ISDIR(mode) and not view:
+        r["entries"] = sorted(os.fsdecode(n) for n in os.listdir(path))
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         r["rdev"] = [os.major(st.st_rdev), os.minor(st.st_rdev)]
-    r["xattrs"] = {k: hashlib.sha256(os.getxattr(path, k, follow_symlinks=False)).hexdigest()
-                   for k in sorted(os.listxattr(path, follow_symlinks=False))}
+    if stat.S_ISLNK(mode):
+        r["target"] = os.fsdecode(os.readlink(path))
+    if stat.S_ISREG(mode):
+        r["sha256"] = (file_digest if view else digest)(path, st.st_size)
+        if view and use_mmap:
+            r["mmap"] = mmap_digest(path, st.st_size)
+    r["xattrs"] = {}
+    for k in sorted(os.listxattr(path, follow_symlinks=False)):
+        v = os.getxattr(path, k, follow_symlinks=False)
+        r["xattrs"][k] = v.hex() if view else hashlib.sha256(v).hexdigest()
     return r
 
 
 def record(root):
     rootb = os.fsencode(root)
-    out = {".": record_one(rootb, os.lstat(rootb))}
+    out = {".": describe(rootb, os.lstat(rootb), False)}
     for rel, entries in walk(root):
         for e, st in entries:
             relc = os.path.join(rel, e.name) if rel else e.name
-            out[os.fsdecode(relc)] = record_one(e.path, st)
+            out[os.fsdecode(relc)] = describe(e.path, st, False)
     return out
 
 
