@@ -272,6 +272,7 @@ int aios_ctrl_identify(struct aios_ctrl *ctrl)
 	struct nvme_command cmd = { };
 	struct nvme_id_ctrl *id;
 	u32 mps_min = 1U << (12 + NVME_CAP_MPSMIN(ctrl->cap));
+	size_t dma_max;
 	int err;
 
 	id = kzalloc(sizeof(*id), GFP_KERNEL);
@@ -290,6 +291,9 @@ int aios_ctrl_identify(struct aios_ctrl *ctrl)
 	ctrl->max_xfer = AIOS_MAX_XFER;
 	if (id->mdts && id->mdts < 20)
 		ctrl->max_xfer = min_t(u32, ctrl->max_xfer, mps_min << id->mdts);
+	/* A bounce-buffered (swiotlb) mapping has a size limit of its own. */
+	dma_max = max_t(size_t, dma_max_mapping_size(ctrl->dev) & PAGE_MASK, PAGE_SIZE);
+	ctrl->max_xfer = min_t(size_t, ctrl->max_xfer, dma_max);
 	ctrl->nn = le32_to_cpu(id->nn);
 	ctrl->oncs = le16_to_cpu(id->oncs);
 	ctrl->vwc = id->vwc & 1;

@@ -16,6 +16,7 @@
 struct aios_lbio_dev {
 	struct block_device *bdev;
 	struct aios_ns *ns;		/* NULL: the bio fallback */
+	unsigned int max_pages;		/* per lbio: the controller's limit, or ours */
 };
 
 struct aios_lbio_dev *aios_lbio_dev_get(struct block_device *bdev)
@@ -29,8 +30,13 @@ struct aios_lbio_dev *aios_lbio_dev_get(struct block_device *bdev)
 	 * The holder keeps the bdev open, so the disk and its namespace live
 	 * at least as long as this handle.
 	 */
-	if (bdev->bd_disk->fops == &aios_disk_fops)
+	dev->max_pages = AIOS_LBIO_MAX_PAGES;
+	if (bdev->bd_disk->fops == &aios_disk_fops) {
 		dev->ns = bdev->bd_disk->private_data;
+		/* MDTS and DMA limits: one lbio is one command (bios are split instead). */
+		dev->max_pages = clamp_t(unsigned int, dev->ns->ctrl->max_xfer >> PAGE_SHIFT, 1,
+					 AIOS_LBIO_MAX_PAGES);
+	}
 	return dev;
 }
 
@@ -44,6 +50,11 @@ bool aios_lbio_dev_direct(const struct aios_lbio_dev *dev)
 	return dev->ns;
 }
 
+unsigned int aios_lbio_dev_max_pages(const struct aios_lbio_dev *dev)
+{
+	return dev->max_pages;
+}
+
 void aios_lbio_init(struct aios_lbio *lbio, struct aios_lbio_dev *dev, sector_t sector,
 		    unsigned int flags)
 {
@@ -51,6 +62,7 @@ void aios_lbio_init(struct aios_lbio *lbio, struct aios_lbio_dev *dev, sector_t 
 	lbio->sector = sector;
 	lbio->flags = flags;
 	lbio->nr_pages = 0;
+	lbio->max_pages = dev->max_pages;
 	lbio->end_io = NULL;
 	lbio->private = NULL;
 	lbio->error = 0;
@@ -62,7 +74,8 @@ void aios_lbio_init(struct aios_lbio *lbio, struct aios_lbio_dev *dev, sector_t 
 
 int aios_lbio_add_page(struct aios_lbio *lbio, struct page *page)
 {
-	if (lbio->nr_pages == AIOS_LBIO_MAX_PAGES)
+	/* Callers test aios_lbio_full() first: a page refused here is lost. */
+	if (WARN_ON_ONCE(aios_lbio_full(lbio)))
 		return -E2BIG;
 	lbio->pages[lbio->nr_pages++] = page;
 	return 0;

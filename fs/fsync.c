@@ -48,7 +48,7 @@ void aiosfs_runs_add(struct aiosfs_runs *r, u64 pblk, struct page *page)
 	struct super_block *sb = r->sb;
 	struct aios_lbio *lbio = r->cur;
 
-	if (lbio && (lbio->nr_pages == AIOS_LBIO_MAX_PAGES || pblk != r->next)) {
+	if (lbio && (aios_lbio_full(lbio) || pblk != r->next)) {
 		aiosfs_runs_submit(r);
 		lbio = NULL;
 	}

@@ -199,7 +199,7 @@ static int aiosfs_rd_add(struct aiosfs_rd_batch *b, pgoff_t index, u64 pblk)
 {
 	struct page *page;
 
-	if (b->cur && (b->cur->lbio.nr_pages == AIOS_LBIO_MAX_PAGES || b->next_pblk != pblk ||
+	if (b->cur && (aios_lbio_full(&b->cur->lbio) || b->next_pblk != pblk ||
 		       index == b->wait_end))
 		aiosfs_rd_close(b);
 	if (!b->cur) {
@@ -379,7 +379,7 @@ static ssize_t aiosfs_dio_read(struct kiocb *iocb, struct iov_iter *to)
 	loff_t isize = i_size_read(inode);
 	struct aiosfs_rd *rd = NULL;
 	struct page *pages[AIOS_LBIO_MAX_PAGES];
-	size_t count, len, done = 0;
+	size_t count, len, done = 0, max;
 	ssize_t ret = 0;
 
 	if (align & (lbs - 1))
@@ -401,6 +401,7 @@ static ssize_t aiosfs_dio_read(struct kiocb *iocb, struct iov_iter *to)
 		return ret;
 	/* Whole blocks; the buffer has room, its length being page aligned. */
 	len = round_up(count, PAGE_SIZE);
+	max = aios_lbio_dev_max_pages(AIOSFS_SB(inode->i_sb)->s_lbio);
 	while (done < len) {
 		pgoff_t index = (iocb->ki_pos + done) >> PAGE_SHIFT;
 		struct aiosfs_map map;
@@ -408,8 +409,7 @@ static ssize_t aiosfs_dio_read(struct kiocb *iocb, struct iov_iter *to)
 		ssize_t got;
 
 		ret = aiosfs_map_blocks(inode, index,
-					min_t(size_t, (len - done) >> PAGE_SHIFT,
-					      AIOS_LBIO_MAX_PAGES), &map);
+					min_t(size_t, (len - done) >> PAGE_SHIFT, max), &map);
 		if (ret)
 			break;
 		if (!map.m_pblk || map.m_unwritten) {
@@ -610,7 +610,7 @@ static int aiosfs_ra_folio(struct aiosfs_ra *ra, struct folio *folio)
 		return 0;
 	}
 	pblk = map->m_pblk + (index - map->m_lblk);
-	if (ra->cur && (ra->cur->lbio.nr_pages == AIOS_LBIO_MAX_PAGES || ra->next_pblk != pblk))
+	if (ra->cur && (aios_lbio_full(&ra->cur->lbio) || ra->next_pblk != pblk))
 		aiosfs_ra_submit(ra);
 	if (!ra->cur) {
 		ra->cur = aiosfs_rd_alloc(ra->inode, index, pblk,

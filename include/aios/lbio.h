@@ -50,6 +50,7 @@ struct aios_lbio {
 	sector_t sector;			/* 512-byte units, in the bdev */
 	unsigned int flags;
 	unsigned int nr_pages;
+	unsigned int max_pages;			/* the device's, set by aios_lbio_init() */
 	struct page *pages[AIOS_LBIO_MAX_PAGES];
 	aios_lbio_end_t end_io;
 	void *private;
@@ -89,6 +90,17 @@ void aios_lbio_dev_put(struct aios_lbio_dev *dev);
 bool aios_lbio_dev_direct(const struct aios_lbio_dev *dev);
 
 /**
+ * aios_lbio_dev_max_pages() - the most pages one lbio of @dev takes
+ * @dev: the device
+ *
+ * At most %AIOS_LBIO_MAX_PAGES; less where the controller's maximum
+ * transfer (MDTS) or the DMA mapping limit is smaller.
+ *
+ * Return: a number of pages, at least 1.
+ */
+unsigned int aios_lbio_dev_max_pages(const struct aios_lbio_dev *dev);
+
+/**
  * aios_lbio_init() - prepares an lbio, with no pages, no callback, no batch
  * @lbio: the lbio, the caller's memory until it completes
  * @dev: the device it goes to
@@ -101,11 +113,22 @@ void aios_lbio_init(struct aios_lbio *lbio, struct aios_lbio_dev *dev, sector_t 
 		    unsigned int flags);
 
 /**
+ * aios_lbio_full() - whether the run takes no more pages
+ * @lbio: an lbio not yet submitted
+ *
+ * Return: true when it holds aios_lbio_dev_max_pages() of its device.
+ */
+static inline bool aios_lbio_full(const struct aios_lbio *lbio)
+{
+	return lbio->nr_pages >= lbio->max_pages;
+}
+
+/**
  * aios_lbio_add_page() - appends a whole page to the run
  * @lbio: an lbio not yet submitted
  * @page: the page, which the caller keeps alive until completion
  *
- * Return: 0, or -E2BIG when the lbio holds %AIOS_LBIO_MAX_PAGES already.
+ * Return: 0, or -E2BIG (and a warning) when aios_lbio_full() already.
  */
 int aios_lbio_add_page(struct aios_lbio *lbio, struct page *page);
 
