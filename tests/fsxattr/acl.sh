@@ -58,15 +58,7 @@ scenario() {
 	acls "$m" >"$OUT/$FSTYPE.wrote"
 	fs_umount "$m"
 	fsck_clean "$DEV" "$FSTYPE, after the ACLs"
-	# What FSTYPE wrote, read back by both.
-	for fs in ext4 aiosfs; do
-		[ $fs = aiosfs ] && aios_load
-		run mount -t $fs "$DEV" "$m"
-		acls "$m" >"$OUT/$FSTYPE.read-by-$fs"
-		run umount "$m"
-		diff -u "$OUT/$FSTYPE.wrote" "$OUT/$FSTYPE.read-by-$fs" ||
-			fail "$fs reads other ACLs than $FSTYPE wrote"
-	done
+	read_by_both "$DEV" "$m" "$OUT/$FSTYPE.wrote" ACLs acls
 	# noacl: no ACL can be set.  (ext4 of 6.12 no longer takes the option.)
 	if [ $FSTYPE = ext4 ] && ! mount -t ext4 -o noacl "$DEV" "$m" 2>/dev/null; then
 		echo "ext4 here refuses noacl"
