@@ -131,6 +131,19 @@ static int aios_status_errno(u16 status)
 	}
 }
 
+/* The opcode's data direction bits (spec 5): 01b to the controller, 10b from it. */
+static enum dma_data_direction aios_opcode_dir(u8 opcode)
+{
+	switch (opcode & 3) {
+	case 1:
+		return DMA_TO_DEVICE;
+	case 2:
+		return DMA_FROM_DEVICE;
+	default:
+		return DMA_BIDIRECTIONAL;
+	}
+}
+
 /* Maps a kmalloc'ed or vmalloc'ed buffer page by page, so that every PRP rule holds. */
 static int aios_buf_map(struct aios_queue *q, struct aios_slot *slot, void *buf,
 			unsigned int len, enum dma_data_direction dir)
@@ -154,7 +167,8 @@ static int aios_buf_map(struct aios_queue *q, struct aios_slot *slot, void *buf,
 /*
  * Runs one command on @q and waits for it, polling the queue (the admin
  * queue has no interrupt; on an I/O queue the interrupt may end it first).
- * @buf is the data buffer, read or written as the opcode's low bits say.
+ * @buf is the data buffer, read or written as the opcode's low bits say
+ * (both ways for 11b, and for 00b where a vendor's command has data).
  * Returns a negative errno when the command did not run to completion,
  * else 0 with the NVMe status in *status and dword 0 in *result.  Admin
  * callers hold admin_lock.
@@ -184,8 +198,7 @@ int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_comm
 	slot->done = aios_sync_done;
 	slot->owner = &w;
 	if (buf && len) {
-		err = aios_buf_map(q, slot, buf, len,
-				   (cmd->common.opcode & 1) ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+		err = aios_buf_map(q, slot, buf, len, aios_opcode_dir(cmd->common.opcode));
 		if (err) {
 			aios_slot_unmap(q, slot);
 			aios_slot_put(q, slot);

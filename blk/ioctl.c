@@ -6,6 +6,7 @@
  *
  * Data goes through a kernel bounce buffer: passthrough is for management,
  * not for the fast path.  No metadata, no SGLs, at most one transfer's size.
+ * Commands that would leave the controller holding host memory are refused.
  */
 #define pr_fmt(fmt) "aiosnvme: " fmt
 
@@ -55,63 +56,120 @@ static int aios_user_run(struct aios_ctrl *ctrl, struct nvme_command *c, bool ad
 }
 
 /*
+ * Admin commands that give the controller host memory to keep (doorbell
+ * buffers, the host memory buffer), or the queues and event slots the
+ * driver owns: the controller would use them after the command and its
+ * bounce buffer are gone.
+ */
+static bool aios_user_cmd_refused(const struct nvme_passthru_cmd64 *u, bool admin)
+{
+	if (!admin)
+		return false;
+	switch (u->opcode) {
+	case nvme_admin_delete_sq:
+	case nvme_admin_create_sq:
+	case nvme_admin_delete_cq:
+	case nvme_admin_create_cq:
+	case nvme_admin_async_event:
+	case nvme_admin_dbbuf:
+		return true;
+	case nvme_admin_set_features:
+		return (u->cdw10 & 0xff) == NVME_FEAT_HOST_MEM_BUF;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The command, not data_len, decides how much the controller transfers
+ * (Identify moves 4 KiB whatever the caller says), and a transfer past
+ * what is mapped lands in memory we do not own.  So every command that
+ * may move data gets a zeroed bounce buffer of the controller's maximum
+ * transfer, all of it mapped: nothing the controller may move leaves it.
+ * The caller's data_len bytes are what is copied in and out, as nvme.ko
+ * copies them to and from the caller's own pages.
+ */
+static u32 aios_user_buf_len(struct aios_ctrl *ctrl, const struct nvme_passthru_cmd64 *u)
+{
+	return (u->opcode & 3) || u->data_len ? ctrl->max_xfer : 0;
+}
+
+static void aios_user_build(struct nvme_command *c, const struct nvme_passthru_cmd64 *u,
+			    struct aios_ns *ns, bool admin)
+{
+	c->common.opcode = u->opcode;
+	c->common.nsid = cpu_to_le32(!admin && ns ? ns->nsid : u->nsid);
+	c->common.cdw2[0] = cpu_to_le32(u->cdw2);
+	c->common.cdw2[1] = cpu_to_le32(u->cdw3);
+	c->common.cdw10 = cpu_to_le32(u->cdw10);
+	c->common.cdw11 = cpu_to_le32(u->cdw11);
+	c->common.cdw12 = cpu_to_le32(u->cdw12);
+	c->common.cdw13 = cpu_to_le32(u->cdw13);
+	c->common.cdw14 = cpu_to_le32(u->cdw14);
+	c->common.cdw15 = cpu_to_le32(u->cdw15);
+}
+
+static int aios_user_copy_in(struct nvme_passthru_cmd64 *u, void __user *argp, bool is64)
+{
+	struct nvme_passthru_cmd u32;
+
+	if (is64)
+		return copy_from_user(u, argp, sizeof(*u)) ? -EFAULT : 0;
+	if (copy_from_user(&u32, argp, sizeof(u32)))
+		return -EFAULT;
+	memcpy(u, &u32, offsetof(struct nvme_passthru_cmd, result));
+	u->rsvd2 = 0;
+	return 0;
+}
+
+/*
  * One NVME_IOCTL_{ADMIN,IO}[64]_CMD.  @ns is set when issued on a namespace's
  * block device, whose nsid then applies to I/O commands.
  */
 static int aios_user_cmd(struct aios_ctrl *ctrl, struct aios_ns *ns, void __user *argp,
 			 bool is64, bool admin)
 {
+	void __user *ubuf;
 	struct nvme_passthru_cmd64 u;
 	struct nvme_command c = { };
 	void *buf = NULL;
 	u64 result = 0;
-	bool write;
+	u32 buf_len;
 	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EACCES;
-	if (is64) {
-		if (copy_from_user(&u, argp, sizeof(u)))
-			return -EFAULT;
-	} else {
-		struct nvme_passthru_cmd u32;
-
-		if (copy_from_user(&u32, argp, sizeof(u32)))
-			return -EFAULT;
-		memcpy(&u, &u32, offsetof(struct nvme_passthru_cmd, result));
-		u.rsvd2 = 0;
-	}
+	ret = aios_user_copy_in(&u, argp, is64);
+	if (ret)
+		return ret;
 	if (u.flags || u.metadata || u.metadata_len)
 		return -EINVAL;
 	if (u.data_len > ctrl->max_xfer || (u.data_len && !u.addr))
 		return -EINVAL;
+	if (aios_user_cmd_refused(&u, admin)) {
+		dev_warn_ratelimited(ctrl->dev,
+				     "passthrough: admin opcode %#x refused: the driver owns queues and host memory\n",
+				     u.opcode);
+		return -EINVAL;
+	}
+	aios_user_build(&c, &u, ns, admin);
+	ubuf = u64_to_user_ptr(u.addr);
 
-	c.common.opcode = u.opcode;
-	c.common.nsid = cpu_to_le32(!admin && ns ? ns->nsid : u.nsid);
-	c.common.cdw2[0] = cpu_to_le32(u.cdw2);
-	c.common.cdw2[1] = cpu_to_le32(u.cdw3);
-	c.common.cdw10 = cpu_to_le32(u.cdw10);
-	c.common.cdw11 = cpu_to_le32(u.cdw11);
-	c.common.cdw12 = cpu_to_le32(u.cdw12);
-	c.common.cdw13 = cpu_to_le32(u.cdw13);
-	c.common.cdw14 = cpu_to_le32(u.cdw14);
-	c.common.cdw15 = cpu_to_le32(u.cdw15);
-
-	/* The opcode's direction bits (spec 5): 01b host to controller. */
-	write = u.opcode & 1;
-	if (u.data_len) {
-		buf = kvzalloc(u.data_len, GFP_KERNEL);
+	/* The opcode's direction bits (spec 5): 01b host to controller, 10b back. */
+	buf_len = aios_user_buf_len(ctrl, &u);
+	if (buf_len) {
+		buf = kvzalloc(buf_len, GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
-		if (write && copy_from_user(buf, u64_to_user_ptr(u.addr), u.data_len)) {
+		if ((u.opcode & 3) != 2 && copy_from_user(buf, ubuf, u.data_len)) {
 			ret = -EFAULT;
 			goto out;
 		}
 	}
-	ret = aios_user_run(ctrl, &c, admin, buf, u.data_len, u.timeout_ms, &result);
+	ret = aios_user_run(ctrl, &c, admin, buf, buf_len, u.timeout_ms, &result);
 	if (ret < 0)
 		goto out;
-	if (!write && u.data_len && copy_to_user(u64_to_user_ptr(u.addr), buf, u.data_len)) {
+	if ((u.opcode & 3) != 1 && copy_to_user(ubuf, buf, u.data_len)) {
 		ret = -EFAULT;
 		goto out;
 	}
