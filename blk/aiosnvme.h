@@ -30,6 +30,8 @@
 #define AIOS_MAX_XFER		(AIOS_PRP_LIST_ENTRIES * AIOS_NVME_PAGE_SIZE)
 
 #define AIOS_ADMIN_DEPTH	8
+/* As nvme.ko's limit; a slot per entry costs about 3 KiB, its PRP list included. */
+#define AIOS_MAX_IO_DEPTH	4096
 #define AIOS_ADMIN_TIMEOUT	(10 * HZ)
 
 /*
@@ -54,6 +56,11 @@ struct aios_lbio;
 /* Ends a slot's command; runs where the completion is reaped. */
 typedef void (*aios_slot_done_t)(struct aios_queue *q, struct aios_slot *slot,
 				 u16 status, u64 result);
+
+struct aios_prp_page {
+	void *cpu;
+	dma_addr_t dma;
+};
 
 struct aios_dma_seg {
 	dma_addr_t addr;
@@ -125,8 +132,7 @@ struct aios_queue {
 	 */
 	unsigned long *active_map;
 	struct aios_slot *slots;
-	void *prp_pool;
-	dma_addr_t prp_pool_dma;
+	struct aios_prp_page *prp_pages;	/* the slots' PRP lists, four a page */
 	struct aios_dma_seg *seg_pool;
 	wait_queue_head_t slot_wait;
 	atomic_t inflight;
@@ -222,7 +228,8 @@ static inline u16 aios_slot_cid(struct aios_queue *q, struct aios_slot *slot)
 }
 
 /* queue.c */
-int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 depth);
+void aios_queue_init(struct aios_ctrl *ctrl, struct aios_queue *q, u16 depth);
+int aios_queue_alloc(struct aios_queue *q);
 void aios_queue_free(struct aios_queue *q);
 void aios_queue_reset_rings(struct aios_queue *q);
 struct aios_slot *aios_slot_get(struct aios_queue *q, bool can_wait);
@@ -308,7 +315,20 @@ extern unsigned int aios_poll_queues;
 extern unsigned int aios_io_timeout;
 #ifdef AIOS_TEST
 extern unsigned int aios_fault_drop;
+extern int aios_fault_queue_setup;
 #endif
+
+/* The test build's probe faults: queue @qid's allocation, or its interrupt. */
+static inline bool aios_fault_queue(u16 qid, bool alloc)
+{
+#ifdef AIOS_TEST
+	int n = READ_ONCE(aios_fault_queue_setup);
+
+	return n && n == (alloc ? -(int)qid : (int)qid);
+#else
+	return false;
+#endif
+}
 extern struct workqueue_struct *aios_reset_wq;
 
 #endif /* _AIOSNVME_H */

@@ -441,7 +441,7 @@ static int aios_start_queue(struct aios_ctrl *ctrl, struct aios_queue *q)
 {
 	int err;
 
-	err = aios_queue_alloc(ctrl, q, ctrl->io_depth);
+	err = aios_queue_alloc(q);
 	if (err)
 		return err;
 	err = aios_create_queue_pair(ctrl, q);
@@ -451,14 +451,56 @@ static int aios_start_queue(struct aios_ctrl *ctrl, struct aios_queue *q)
 	}
 	if (q->polled)
 		return 0;
-	err = request_irq(pci_irq_vector(ctrl->pdev, q->vector), aios_queue_irq, 0,
-			  "aiosnvme", q);
+	err = aios_fault_queue(q->qid, false) ? -EBUSY :
+	      request_irq(pci_irq_vector(ctrl->pdev, q->vector), aios_queue_irq, 0, "aiosnvme", q);
 	if (err) {
 		aios_delete_queue_pair(ctrl, q);
 		dev_err(ctrl->dev, "cannot get the interrupt of queue %u: %d\n", q->qid, err);
 		return err;
 	}
 	q->has_irq = true;
+	return 0;
+}
+
+/* The module parameter, within what the controller (CAP.MQES) and we allow. */
+static u16 aios_io_queue_depth(struct aios_ctrl *ctrl)
+{
+	u32 depth = clamp_t(u32, aios_io_depth, 2, NVME_CAP_MQES(ctrl->cap) + 1);
+
+	if (depth > AIOS_MAX_IO_DEPTH)
+		depth = AIOS_MAX_IO_DEPTH;
+	if (depth != aios_io_depth)
+		dev_info(ctrl->dev, "io_queue_depth=%u: using %u (controller's maximum %llu, ours %u)\n",
+			 aios_io_depth, depth, NVME_CAP_MQES(ctrl->cap) + 1, AIOS_MAX_IO_DEPTH);
+	return depth;
+}
+
+/*
+ * Sizes and initialises every queue before allocating any, so that
+ * teardown after a failure at any queue finds each one in a known state.
+ */
+static int aios_ctrl_alloc_io_queues(struct aios_ctrl *ctrl)
+{
+	int i;
+
+	ctrl->io_depth = aios_io_queue_depth(ctrl);
+	ctrl->ioq = kcalloc(ctrl->nr_queues, sizeof(*ctrl->ioq), GFP_KERNEL);
+	if (!ctrl->ioq)
+		return -ENOMEM;
+	for (i = 0; i < ctrl->nr_queues; i++) {
+		struct aios_queue *q = &ctrl->ioq[i];
+
+		aios_queue_init(ctrl, q, ctrl->io_depth);
+		q->qid = i + 1;
+		q->polled = i >= ctrl->nr_io;
+		q->vector = ctrl->nr_vectors > 1 && !q->polled ? i + 1 : 0;
+	}
+	ctrl->cpu_to_queue = kcalloc(nr_cpu_ids, sizeof(*ctrl->cpu_to_queue), GFP_KERNEL);
+	if (!ctrl->cpu_to_queue)
+		return -ENOMEM;
+	for (i = 0; i < ctrl->nr_queues; i++)
+		if (!zalloc_cpumask_var(&ctrl->ioq[i].cpus, GFP_KERNEL))
+			return -ENOMEM;
 	return 0;
 }
 
@@ -477,21 +519,11 @@ int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl)
 	ctrl->nr_io = min(want_irq, granted);
 	ctrl->nr_poll = min_t(int, aios_poll_queues, granted - ctrl->nr_io);
 	ctrl->nr_queues = ctrl->nr_io + ctrl->nr_poll;
-	ctrl->io_depth = clamp_t(u32, aios_io_depth, 2, NVME_CAP_MQES(ctrl->cap) + 1);
-	ctrl->ioq = kcalloc(ctrl->nr_queues, sizeof(*ctrl->ioq), GFP_KERNEL);
-	ctrl->cpu_to_queue = kcalloc(nr_cpu_ids, sizeof(*ctrl->cpu_to_queue), GFP_KERNEL);
-	if (!ctrl->ioq || !ctrl->cpu_to_queue)
-		return -ENOMEM;
-
+	err = aios_ctrl_alloc_io_queues(ctrl);
+	if (err)
+		return err;
 	for (i = 0; i < ctrl->nr_queues; i++) {
-		struct aios_queue *q = &ctrl->ioq[i];
-
-		if (!zalloc_cpumask_var(&q->cpus, GFP_KERNEL))
-			return -ENOMEM;
-		q->qid = i + 1;
-		q->polled = i >= ctrl->nr_io;
-		q->vector = ctrl->nr_vectors > 1 && !q->polled ? i + 1 : 0;
-		err = aios_start_queue(ctrl, q);
+		err = aios_start_queue(ctrl, &ctrl->ioq[i]);
 		if (err)
 			return err;
 	}

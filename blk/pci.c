@@ -47,6 +47,12 @@ MODULE_PARM_DESC(io_timeout,
 unsigned int aios_fault_drop;
 module_param_named(fault_drop_completion, aios_fault_drop, uint, 0600);
 MODULE_PARM_DESC(fault_drop_completion, "Testing only: N loses the next N I/O completions");
+
+/* Test hook: probe's set-up of one I/O queue fails, for the unwinding. */
+int aios_fault_queue_setup;
+module_param_named(fault_queue_setup, aios_fault_queue_setup, int, 0600);
+MODULE_PARM_DESC(fault_queue_setup,
+		 "Testing only: N fails I/O queue N's interrupt request at probe, -N its allocation");
 #endif
 
 unsigned int aios_poll_max_us = 200;
@@ -233,7 +239,7 @@ static int aios_ctrl_start(struct aios_ctrl *ctrl)
 {
 	int err;
 
-	err = aios_queue_alloc(ctrl, &ctrl->admin, AIOS_ADMIN_DEPTH);
+	err = aios_queue_alloc(&ctrl->admin);
 	if (err)
 		return err;
 	err = aios_ctrl_disable(ctrl, false);
@@ -298,6 +304,7 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ctrl->pdev = pdev;
 	ctrl->dev = &pdev->dev;
 	INIT_LIST_HEAD(&ctrl->namespaces);
+	aios_queue_init(ctrl, &ctrl->admin, AIOS_ADMIN_DEPTH);
 	mutex_init(&ctrl->admin_lock);
 	INIT_DELAYED_WORK(&ctrl->watchdog, aios_watchdog_fn);
 	INIT_WORK(&ctrl->reset_work, aios_reset_work_fn);

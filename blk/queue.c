@@ -20,40 +20,86 @@ static u32 __iomem *aios_doorbell(struct aios_ctrl *ctrl, u16 qid, bool cq)
 	return ctrl->bar + NVME_REG_DBS + (2 * qid + cq) * ctrl->db_stride;
 }
 
-/* Allocates the rings and slots of @q, whose qid (and polled, vector) are set. */
-int aios_queue_alloc(struct aios_ctrl *ctrl, struct aios_queue *q, u16 depth)
+/*
+ * What teardown needs of every queue, set before any queue is allocated:
+ * a probe that fails partway wakes, cancels and frees them all.
+ */
+void aios_queue_init(struct aios_ctrl *ctrl, struct aios_queue *q, u16 depth)
 {
-	struct device *dev = ctrl->dev;
-	unsigned int nr_slots = depth - 1, i;
-
 	q->ctrl = ctrl;
 	q->depth = depth;
 	spin_lock_init(&q->sq_lock);
 	spin_lock_init(&q->cq_lock);
 	init_waitqueue_head(&q->slot_wait);
 	atomic_set(&q->inflight, 0);
+}
 
-	q->sqes = dma_alloc_coherent(dev, depth * sizeof(*q->sqes), &q->sq_dma, GFP_KERNEL);
-	q->cqes = dma_alloc_coherent(dev, depth * sizeof(*q->cqes), &q->cq_dma, GFP_KERNEL);
-	/* 1 KiB per slot keeps every PRP list inside one 4 KiB page. */
-	q->prp_pool = dma_alloc_coherent(dev, nr_slots * AIOS_PRP_LIST_BYTES,
-					 &q->prp_pool_dma, GFP_KERNEL);
-	q->slots = kcalloc(nr_slots, sizeof(*q->slots), GFP_KERNEL);
-	q->seg_pool = kcalloc(nr_slots * AIOS_MAX_SEGS, sizeof(*q->seg_pool), GFP_KERNEL);
+/* PRP lists come in pages: no allocation of more than one page's order. */
+#define AIOS_PRP_LISTS_PER_PAGE	(PAGE_SIZE / AIOS_PRP_LIST_BYTES)
+
+static unsigned int aios_prp_nr_pages(const struct aios_queue *q)
+{
+	return DIV_ROUND_UP(q->depth - 1, AIOS_PRP_LISTS_PER_PAGE);
+}
+
+static int aios_prp_alloc(struct aios_queue *q)
+{
+	unsigned int i, nr = aios_prp_nr_pages(q);
+
+	q->prp_pages = kvcalloc(nr, sizeof(*q->prp_pages), GFP_KERNEL);
+	if (!q->prp_pages)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		q->prp_pages[i].cpu = dma_alloc_coherent(q->ctrl->dev, PAGE_SIZE,
+							 &q->prp_pages[i].dma, GFP_KERNEL);
+		if (!q->prp_pages[i].cpu)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void aios_prp_free(struct aios_queue *q)
+{
+	unsigned int i, nr = aios_prp_nr_pages(q);
+
+	for (i = 0; q->prp_pages && i < nr; i++)
+		if (q->prp_pages[i].cpu)
+			dma_free_coherent(q->ctrl->dev, PAGE_SIZE, q->prp_pages[i].cpu,
+					  q->prp_pages[i].dma);
+	kvfree(q->prp_pages);
+	q->prp_pages = NULL;
+}
+
+/* Allocates the rings and slots of @q, set up by aios_queue_init(). */
+int aios_queue_alloc(struct aios_queue *q)
+{
+	struct device *dev = q->ctrl->dev;
+	unsigned int nr_slots = q->depth - 1, i;
+
+	q->sqes = dma_alloc_coherent(dev, q->depth * sizeof(*q->sqes), &q->sq_dma, GFP_KERNEL);
+	q->cqes = dma_alloc_coherent(dev, q->depth * sizeof(*q->cqes), &q->cq_dma, GFP_KERNEL);
+	/* Per-slot arrays outgrow kmalloc's limit at large depths. */
+	q->slots = kvcalloc(nr_slots, sizeof(*q->slots), GFP_KERNEL);
+	q->seg_pool = kvcalloc(nr_slots * AIOS_MAX_SEGS, sizeof(*q->seg_pool), GFP_KERNEL);
 	q->slot_map = bitmap_zalloc(nr_slots, GFP_KERNEL);
 	q->active_map = bitmap_zalloc(nr_slots, GFP_KERNEL);
-	if (!q->sqes || !q->cqes || !q->prp_pool || !q->slots || !q->seg_pool ||
-	    !q->slot_map || !q->active_map) {
+	if (!q->sqes || !q->cqes || !q->slots || !q->seg_pool || !q->slot_map ||
+	    !q->active_map || aios_prp_alloc(q) || aios_fault_queue(q->qid, true)) {
 		aios_queue_free(q);
+		dev_err(dev, "no memory for queue %u of depth %u\n", q->qid, q->depth);
 		return -ENOMEM;
 	}
+	/* 1 KiB per slot keeps every PRP list inside one 4 KiB page. */
 	for (i = 0; i < nr_slots; i++) {
-		q->slots[i].prp_list = q->prp_pool + i * AIOS_PRP_LIST_BYTES;
-		q->slots[i].prp_dma = q->prp_pool_dma + i * AIOS_PRP_LIST_BYTES;
+		struct aios_prp_page *pg = &q->prp_pages[i / AIOS_PRP_LISTS_PER_PAGE];
+		unsigned int off = (i % AIOS_PRP_LISTS_PER_PAGE) * AIOS_PRP_LIST_BYTES;
+
+		q->slots[i].prp_list = pg->cpu + off;
+		q->slots[i].prp_dma = pg->dma + off;
 		q->slots[i].segs = q->seg_pool + i * AIOS_MAX_SEGS;
 	}
-	q->sq_db = aios_doorbell(ctrl, q->qid, false);
-	q->cq_db = aios_doorbell(ctrl, q->qid, true);
+	q->sq_db = aios_doorbell(q->ctrl, q->qid, false);
+	q->cq_db = aios_doorbell(q->ctrl, q->qid, true);
 	aios_queue_reset_rings(q);
 	return 0;
 }
@@ -66,16 +112,13 @@ void aios_queue_free(struct aios_queue *q)
 		dma_free_coherent(dev, q->depth * sizeof(*q->sqes), q->sqes, q->sq_dma);
 	if (q->cqes)
 		dma_free_coherent(dev, q->depth * sizeof(*q->cqes), q->cqes, q->cq_dma);
-	if (q->prp_pool)
-		dma_free_coherent(dev, (q->depth - 1) * AIOS_PRP_LIST_BYTES,
-				  q->prp_pool, q->prp_pool_dma);
-	kfree(q->slots);
-	kfree(q->seg_pool);
+	aios_prp_free(q);
+	kvfree(q->slots);
+	kvfree(q->seg_pool);
 	bitmap_free(q->slot_map);
 	bitmap_free(q->active_map);
 	q->sqes = NULL;
 	q->cqes = NULL;
-	q->prp_pool = NULL;
 	q->slots = NULL;
 	q->seg_pool = NULL;
 	q->slot_map = NULL;

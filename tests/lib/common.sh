@@ -28,7 +28,8 @@ aios_loaded() {
 	[ -d /sys/module/aios ]
 }
 
-# insmod does not resolve dependencies: load them by name first.
+# aios_load [PARAM=VALUE...]: insmod does not resolve dependencies, so
+# they are loaded by name first.
 aios_load() {
 	local dep
 	aios_loaded && return 0
@@ -36,7 +37,7 @@ aios_load() {
 	for dep in $(modinfo -F depends "$AIOS_KO" | tr , ' '); do
 		modprobe "$dep" || fail "cannot load dependency $dep"
 	done
-	insmod "$AIOS_KO" || fail "insmod $AIOS_KO failed"
+	insmod "$AIOS_KO" "$@" || fail "insmod $AIOS_KO $* failed"
 }
 
 aios_unload() {
