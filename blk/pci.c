@@ -12,6 +12,7 @@
 
 #include <linux/cpuhotplug.h>
 #include <linux/delay.h>
+#include <linux/dma-mapping.h>
 #include <linux/idr.h>
 #include <linux/interrupt.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
@@ -322,6 +323,12 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (err)
 		err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
+	/*
+	 * A bounce buffer (swiotlb) must keep a segment's offset within its
+	 * controller page, or PRP rules break; before Identify, which reads
+	 * the mapping size limit that this lowers.
+	 */
+	dma_set_min_align_mask(&pdev->dev, AIOS_NVME_PAGE_SIZE - 1);
 	if (!err)
 		err = aios_ctrl_map(ctrl);
 	if (err) {
