@@ -286,6 +286,7 @@ static inline void aios_selftest_exit(void) { }
 /* ctrl.c */
 int aios_ctrl_enable(struct aios_ctrl *ctrl);
 int aios_ctrl_disable(struct aios_ctrl *ctrl, bool shutdown);
+void aios_ctrl_stop_dma(struct aios_ctrl *ctrl, bool shutdown);
 int aios_admin_sync(struct aios_ctrl *ctrl, struct nvme_command *cmd, void *buf,
 		    unsigned int len, u32 *result);
 int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_command *cmd,
@@ -315,7 +316,12 @@ extern unsigned int aios_poll_queues;
 extern unsigned int aios_io_timeout;
 #ifdef AIOS_TEST
 extern unsigned int aios_fault_drop;
+extern unsigned int aios_fault_disable;
 extern int aios_fault_queue_setup;
+bool aios_fault_take(unsigned int *count);
+#else
+/* A macro: the counters do not exist outside the test build. */
+#define aios_fault_take(count)	false
 #endif
 
 /* The test build's probe faults: queue @qid's allocation, or its interrupt. */

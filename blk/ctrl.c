@@ -64,7 +64,29 @@ int aios_ctrl_disable(struct aios_ctrl *ctrl, bool shutdown)
 	}
 	cc &= ~(NVME_CC_ENABLE | NVME_CC_SHN_MASK);
 	writel(cc, ctrl->bar + NVME_REG_CC);
-	return aios_wait_csts(ctrl, NVME_CSTS_RDY, 0, "disable");
+	err = aios_wait_csts(ctrl, NVME_CSTS_RDY, 0, "disable");
+	if (!err && aios_fault_take(&aios_fault_disable)) {
+		dev_err(ctrl->dev, "disable timed out (fault_disable)\n");
+		err = -ETIMEDOUT;
+	}
+	return err;
+}
+
+/*
+ * Before the commands a controller holds are ended or its rings freed, it
+ * must have stopped writing to memory: one that does not disable loses
+ * bus mastering instead, so that a hung controller cannot DMA into pages
+ * that have been handed back.
+ */
+void aios_ctrl_stop_dma(struct aios_ctrl *ctrl, bool shutdown)
+{
+	int err = aios_ctrl_disable(ctrl, shutdown);
+
+	if (!err)
+		return;
+	pci_clear_master(ctrl->pdev);
+	if (err != -ENODEV)
+		dev_err(ctrl->dev, "controller did not disable: bus mastering turned off\n");
 }
 
 int aios_ctrl_enable(struct aios_ctrl *ctrl)
@@ -589,7 +611,7 @@ void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why)
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
 		aios_queue_stop(&ctrl->ioq[i]);
 	aios_queue_stop(&ctrl->admin);
-	aios_ctrl_disable(ctrl, false);
+	aios_ctrl_stop_dma(ctrl, false);
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++) {
 		if (ctrl->ioq[i].has_irq)
 			synchronize_irq(pci_irq_vector(ctrl->pdev, ctrl->ioq[i].vector));

@@ -49,6 +49,25 @@ unsigned int aios_fault_drop;
 module_param_named(fault_drop_completion, aios_fault_drop, uint, 0600);
 MODULE_PARM_DESC(fault_drop_completion, "Testing only: N loses the next N I/O completions");
 
+/* Test hook: a controller that does not disable (it is disabled all the same). */
+unsigned int aios_fault_disable;
+module_param_named(fault_disable, aios_fault_disable, uint, 0600);
+MODULE_PARM_DESC(fault_disable, "Testing only: N makes the next N controller disables time out");
+
+/* Takes one of the faults a test hook's counter asked for. */
+bool aios_fault_take(unsigned int *count)
+{
+	unsigned int n = READ_ONCE(*count), old;
+
+	while (n) {
+		old = cmpxchg(count, n, n - 1);
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
+}
+
 /* Test hook: probe's set-up of one I/O queue fails, for the unwinding. */
 int aios_fault_queue_setup;
 module_param_named(fault_queue_setup, aios_fault_queue_setup, int, 0600);
@@ -151,7 +170,7 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	aios_ctrl_free_irqs(ctrl);
 	/* Disabling the controller deletes its queues and stops all DMA. */
 	if (aios_ctrl_present(ctrl) && ctrl->admin.live)
-		aios_ctrl_disable(ctrl, true);
+		aios_ctrl_stop_dma(ctrl, true);
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
 		aios_queue_cancel_all(&ctrl->ioq[i]);
 	aios_queue_cancel_all(&ctrl->admin);

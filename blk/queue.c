@@ -478,27 +478,6 @@ unsigned int aios_poll_queue_index(struct aios_ctrl *ctrl)
 	return ctrl->nr_io + raw_smp_processor_id() % ctrl->nr_poll;
 }
 
-#ifdef AIOS_TEST
-/* Fault injection: takes one of the completions the test hook asked to lose. */
-static bool aios_fault_take(void)
-{
-	unsigned int n = READ_ONCE(aios_fault_drop), old;
-
-	while (n) {
-		old = cmpxchg(&aios_fault_drop, n, n - 1);
-		if (old == n)
-			return true;
-		n = old;
-	}
-	return false;
-}
-#else
-static inline bool aios_fault_take(void)
-{
-	return false;
-}
-#endif
-
 /*
  * Copies out the completions that are there and claims their commands,
  * returns the ring entries to the controller, and only then ends the
@@ -532,7 +511,7 @@ int aios_queue_reap(struct aios_queue *q)
 			}
 			seen++;
 			/* Fault injection: lose a completion, as a hung device would. */
-			if (q->qid && unlikely(aios_fault_take()))
+			if (q->qid && unlikely(aios_fault_take(&aios_fault_drop)))
 				continue;
 			done[n].cid = cqe->command_id;
 			done[n].status = status >> 1;
