@@ -318,10 +318,13 @@ extern unsigned int aios_io_timeout;
 extern unsigned int aios_fault_drop;
 extern unsigned int aios_fault_disable;
 extern int aios_fault_queue_setup;
+extern unsigned int aios_fault_gone;
 bool aios_fault_take(unsigned int *count);
+#define aios_fault_is_gone()	READ_ONCE(aios_fault_gone)
 #else
-/* A macro: the counters do not exist outside the test build. */
+/* Macros: the counters do not exist outside the test build. */
 #define aios_fault_take(count)	false
+#define aios_fault_is_gone()	false
 #endif
 
 /* The test build's probe faults: queue @qid's allocation, or its interrupt. */

@@ -54,6 +54,11 @@ unsigned int aios_fault_disable;
 module_param_named(fault_disable, aios_fault_disable, uint, 0600);
 MODULE_PARM_DESC(fault_disable, "Testing only: N makes the next N controller disables time out");
 
+/* Test hook: removal finds the controller gone (it completes nothing meanwhile). */
+unsigned int aios_fault_gone;
+module_param_named(fault_gone, aios_fault_gone, uint, 0600);
+MODULE_PARM_DESC(fault_gone, "Testing only: 1 makes teardown find the controller gone");
+
 /* Takes one of the faults a test hook's counter asked for. */
 bool aios_fault_take(unsigned int *count)
 {
@@ -90,7 +95,7 @@ static int aios_cpuhp_state = -1;
 
 static bool aios_ctrl_present(struct aios_ctrl *ctrl)
 {
-	return pci_device_is_present(ctrl->pdev) &&
+	return !aios_fault_is_gone() && pci_device_is_present(ctrl->pdev) &&
 	       readl(ctrl->bar + NVME_REG_CSTS) != ~0U;
 }
 
@@ -156,9 +161,12 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	 */
 	aios_ctrl_stop_resets(ctrl);
 	aios_ctrl_del_cdev(ctrl);
-	/* A controller that is gone frees no slot: fail their waiters now. */
+	/*
+	 * A controller that is gone completes nothing: end what it had now,
+	 * or removing the disks waits forever for their writeback.
+	 */
 	if (!aios_ctrl_present(ctrl))
-		aios_ctrl_mark_dead(ctrl);
+		aios_ctrl_fail(ctrl, "controller gone at removal");
 	aios_ns_remove_all(ctrl);
 	aios_ctrl_mark_dead(ctrl);
 	synchronize_srcu(&ctrl->srcu);
