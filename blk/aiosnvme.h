@@ -214,7 +214,13 @@ struct aios_ctrl {
 	bool vwc;
 
 	struct list_head namespaces;
+	struct mutex ns_lock;		/* the list, against fences and removal */
 	bool dead;			/* no new commands: removal or fatal error */
+
+	/* Namespace-changing admin commands (fence.c). */
+	DECLARE_BITMAP(fence_admin, 256);	/* opcodes that run fenced */
+	bool fenced;			/* lbio and passthrough I/O wait meanwhile */
+	wait_queue_head_t fence_wait;
 
 	/* The passthrough character device, /dev/aiosnvme<instance>. */
 	struct device cdev_dev;
@@ -307,6 +313,31 @@ int aios_cpu_online(unsigned int cpu, struct hlist_node *node);
 extern const struct block_device_operations aios_disk_fops;
 int aios_ns_scan(struct aios_ctrl *ctrl);
 void aios_ns_remove_all(struct aios_ctrl *ctrl);
+void aios_ns_revalidate(struct aios_ns *ns, struct nvme_id_ns *id);
+
+/* fence.c */
+void aios_ctrl_init_fence(struct aios_ctrl *ctrl, bool has_effects_log);
+bool aios_cmd_fenced(struct aios_ctrl *ctrl, u8 opcode, bool admin);
+int aios_ns_fence(struct aios_ctrl *ctrl);
+void aios_ns_unfence(struct aios_ctrl *ctrl);
+void aios_ns_revalidate_all(struct aios_ctrl *ctrl);
+
+/*
+ * The read side of ctrl->srcu for submitters that build commands from a
+ * namespace's block size: they wait (sleeping) while a fence is up.
+ */
+static inline int aios_ctrl_enter(struct aios_ctrl *ctrl)
+{
+	int idx;
+
+	for (;;) {
+		idx = srcu_read_lock(&ctrl->srcu);
+		if (likely(!READ_ONCE(ctrl->fenced)))
+			return idx;
+		srcu_read_unlock(&ctrl->srcu, idx);
+		wait_event(ctrl->fence_wait, !READ_ONCE(ctrl->fenced));
+	}
+}
 
 /* pci.c: the controller's life, and the module parameters. */
 void aios_ctrl_put(struct aios_ctrl *ctrl);

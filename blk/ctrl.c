@@ -332,6 +332,7 @@ int aios_ctrl_identify(struct aios_ctrl *ctrl)
 	ctrl->nn = le32_to_cpu(id->nn);
 	ctrl->oncs = le16_to_cpu(id->oncs);
 	ctrl->vwc = id->vwc & 1;
+	aios_ctrl_init_fence(ctrl, id->lpa & NVME_CTRL_LPA_CMD_EFFECTS_LOG);
 	dev_info(ctrl->dev, "%s, serial %s, firmware %s, max transfer %u KiB%s\n",
 		 ctrl->model, ctrl->serial, ctrl->firmware, ctrl->max_xfer >> 10,
 		 ctrl->vwc ? ", volatile write cache" : "");

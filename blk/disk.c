@@ -129,6 +129,23 @@ static void aios_setup_write_zeroes(struct aios_ns *ns, struct nvme_command *c, 
 	c->write_zeroes.length = cpu_to_le16((bio->bi_iter.bi_size >> ns->lba_shift) - 1);
 }
 
+/*
+ * A bio the block layer split for an older block size (one built before a
+ * format that raised it) would make a command move more than its buffer.
+ */
+static bool aios_bio_fits_lbas(struct aios_ns *ns, struct bio *bio)
+{
+	u32 mask = (1U << (ns->lba_shift - SECTOR_SHIFT)) - 1;
+
+	if (!((bio->bi_iter.bi_sector | (bio->bi_iter.bi_size >> SECTOR_SHIFT)) & mask) &&
+	    !(bio->bi_iter.bi_size & (SECTOR_SIZE - 1)))
+		return true;
+	dev_warn_ratelimited(ns->ctrl->dev, "namespace %u: %u bytes at sector %llu are not whole %u-byte blocks\n",
+			     ns->nsid, bio->bi_iter.bi_size,
+			     (unsigned long long)bio->bi_iter.bi_sector, 1U << ns->lba_shift);
+	return false;
+}
+
 /* Fills the slot for @bio; returns a block status on a bio we cannot send. */
 static blk_status_t aios_bio_setup(struct aios_ns *ns, struct aios_queue *q,
 				   struct aios_slot *slot, struct bio *bio)
@@ -136,6 +153,8 @@ static blk_status_t aios_bio_setup(struct aios_ns *ns, struct aios_queue *q,
 	struct nvme_command *c = &slot->cmd;
 
 	memset(c, 0, sizeof(*c));
+	if (bio_op(bio) != REQ_OP_FLUSH && !aios_bio_fits_lbas(ns, bio))
+		return BLK_STS_IOERR;
 	slot->owner = bio;
 	slot->done = aios_bio_done;
 	switch (bio_op(bio)) {
@@ -329,24 +348,42 @@ const struct block_device_operations aios_disk_fops = {
 	.free_disk	= aios_free_disk,
 };
 
-static int aios_ns_add(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
+/* The namespace's LBA size as a shift, or 0 (logged) for a format we cannot use. */
+static u8 aios_ns_lba_shift(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 {
-	struct aios_disk_limits lim = { };
 	unsigned int fmt = id->flbas & NVME_NS_FLBAS_LBA_MASK;
-	struct aios_ns *ns;
 	u8 ds;
-	int err;
 
 	if (fmt > id->nlbaf) {
-		dev_warn(ctrl->dev, "namespace %u: bad LBA format %u, skipped\n", nsid, fmt);
+		dev_warn(ctrl->dev, "namespace %u: bad LBA format %u\n", nsid, fmt);
 		return 0;
 	}
 	ds = id->lbaf[fmt].ds;
 	if (ds < SECTOR_SHIFT || ds > PAGE_SHIFT || id->lbaf[fmt].ms) {
-		dev_warn(ctrl->dev, "namespace %u: %u-byte blocks with %u bytes of metadata are not supported, skipped\n",
+		dev_warn(ctrl->dev, "namespace %u: %u-byte blocks with %u bytes of metadata are not supported\n",
 			 nsid, 1U << min_t(u8, ds, 31), le16_to_cpu(id->lbaf[fmt].ms));
 		return 0;
 	}
+	return ds;
+}
+
+static unsigned int aios_ns_max_write_zeroes(struct aios_ctrl *ctrl, u8 ds)
+{
+	if (!(ctrl->oncs & NVME_CTRL_ONCS_WRITE_ZEROES))
+		return 0;
+	return min_t(u32, ctrl->max_xfer, 65536U << ds) >> SECTOR_SHIFT;
+}
+
+static int aios_ns_add(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
+{
+	struct aios_disk_limits lim = { };
+	struct aios_ns *ns;
+	u8 ds;
+	int err;
+
+	ds = aios_ns_lba_shift(ctrl, nsid, id);
+	if (!ds)
+		return 0;
 	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
 	if (!ns)
 		return -ENOMEM;
@@ -365,9 +402,7 @@ static int aios_ns_add(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 	lim.poll = ctrl->nr_poll > 0;
 	if (ctrl->oncs & NVME_CTRL_ONCS_DSM)
 		lim.max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
-	if (ctrl->oncs & NVME_CTRL_ONCS_WRITE_ZEROES)
-		lim.max_write_zeroes_sectors = min_t(u32, ctrl->max_xfer, 65536U << ds) >>
-					       SECTOR_SHIFT;
+	lim.max_write_zeroes_sectors = aios_ns_max_write_zeroes(ctrl, ds);
 
 	ns->disk = aios_alloc_disk(&lim, dev_to_node(ctrl->dev));
 	if (IS_ERR(ns->disk)) {
@@ -393,7 +428,9 @@ static int aios_ns_add(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 		put_disk(ns->disk);
 		goto fail;
 	}
+	mutex_lock(&ctrl->ns_lock);
 	list_add_tail(&ns->node, &ctrl->namespaces);
+	mutex_unlock(&ctrl->ns_lock);
 	return 0;
 
 fail:
@@ -455,9 +492,48 @@ void aios_ns_remove_all(struct aios_ctrl *ctrl)
 {
 	struct aios_ns *ns, *next;
 
+	mutex_lock(&ctrl->ns_lock);
 	list_for_each_entry_safe(ns, next, &ctrl->namespaces, node) {
 		list_del(&ns->node);
 		del_gendisk(ns->disk);
 		put_disk(ns->disk);
 	}
+	mutex_unlock(&ctrl->ns_lock);
+}
+
+/*
+ * Under a fence (fence.c), after a command that may have changed the
+ * namespace: its block size and capacity as the controller reports them
+ * now.  A namespace gone, or in a format we cannot use, keeps its disk
+ * with no capacity, so that nothing more is sent to it.
+ */
+static void aios_ns_no_capacity(struct aios_ns *ns, const char *why)
+{
+	dev_warn(ns->ctrl->dev, "namespace %u: %s; its disk now has no capacity\n", ns->nsid, why);
+	ns->nr_lbas = 0;
+	set_capacity_and_notify(ns->disk, 0);
+}
+
+void aios_ns_revalidate(struct aios_ns *ns, struct nvme_id_ns *id)
+{
+	struct aios_ctrl *ctrl = ns->ctrl;
+	u8 ds = 0;
+
+	if (id && !aios_identify_ns(ctrl, ns->nsid, id) && id->nsze)
+		ds = aios_ns_lba_shift(ctrl, ns->nsid, id);
+	if (!ds) {
+		aios_ns_no_capacity(ns, "gone or unusable");
+		return;
+	}
+	if (ds != ns->lba_shift) {
+		if (aios_disk_set_block_size(ns->disk, 1U << ds,
+					     aios_ns_max_write_zeroes(ctrl, ds))) {
+			aios_ns_no_capacity(ns, "the queue refused its new block size");
+			return;
+		}
+		dev_info(ctrl->dev, "namespace %u: %u-byte blocks now\n", ns->nsid, 1U << ds);
+		ns->lba_shift = ds;
+	}
+	ns->nr_lbas = le64_to_cpu(id->nsze);
+	set_capacity_and_notify(ns->disk, ns->nr_lbas << (ds - SECTOR_SHIFT));
 }

@@ -45,14 +45,35 @@ static int aios_user_run(struct aios_ctrl *ctrl, struct nvme_command *c, bool ad
 			mutex_unlock(&ctrl->admin_lock);
 		} while (err == -EAGAIN);
 	} else {
-		/* Against teardown, as for lbio submitters. */
-		idx = srcu_read_lock(&ctrl->srcu);
+		/* Against teardown and namespace fences, as for lbio submitters. */
+		idx = aios_ctrl_enter(ctrl);
 		err = READ_ONCE(ctrl->dead) ? -ENODEV :
 		      aios_sync_cmd(ctrl, &ctrl->ioq[aios_cpu_queue_index(ctrl)], c, buf, len,
 				    aios_user_timeout(timeout_ms), &status, result);
 		srcu_read_unlock(&ctrl->srcu, idx);
 	}
 	return err ? err : AIOS_STATUS_CODE(status);
+}
+
+/*
+ * A command that changes namespaces runs with no other I/O in flight, and
+ * the namespaces are identified again after it, whatever its outcome (one
+ * that timed out may have taken effect).
+ */
+static int aios_user_run_fenced(struct aios_ctrl *ctrl, struct nvme_command *c, bool admin,
+				void *buf, u32 len, u32 timeout_ms, u64 *result)
+{
+	int ret;
+
+	if (!aios_cmd_fenced(ctrl, c->common.opcode, admin))
+		return aios_user_run(ctrl, c, admin, buf, len, timeout_ms, result);
+	ret = aios_ns_fence(ctrl);
+	if (ret)
+		return ret;
+	ret = aios_user_run(ctrl, c, admin, buf, len, timeout_ms, result);
+	aios_ns_revalidate_all(ctrl);
+	aios_ns_unfence(ctrl);
+	return ret;
 }
 
 /*
@@ -166,7 +187,7 @@ static int aios_user_cmd(struct aios_ctrl *ctrl, struct aios_ns *ns, void __user
 			goto out;
 		}
 	}
-	ret = aios_user_run(ctrl, &c, admin, buf, buf_len, u.timeout_ms, &result);
+	ret = aios_user_run_fenced(ctrl, &c, admin, buf, buf_len, u.timeout_ms, &result);
 	if (ret < 0)
 		goto out;
 	if ((u.opcode & 3) != 1 && copy_to_user(ubuf, buf, u.data_len)) {

@@ -254,9 +254,12 @@ void aios_lbio_submit(struct aios_lbio *lbio)
 		aios_lbio_submit_bio(lbio);
 		return;
 	}
-	/* Teardown waits for us (synchronize_srcu) once it marked the controller dead. */
+	/*
+	 * Teardown waits for us (synchronize_srcu) once it marked the
+	 * controller dead, and a namespace fence before it lets a format run.
+	 */
 	ctrl = lbio->dev->ns->ctrl;
-	idx = srcu_read_lock(&ctrl->srcu);
+	idx = aios_ctrl_enter(ctrl);
 	err = READ_ONCE(ctrl->dead) ? -EIO : aios_lbio_submit_direct(lbio);
 	srcu_read_unlock(&ctrl->srcu, idx);
 	if (err)

@@ -332,6 +332,8 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ctrl->pdev = pdev;
 	ctrl->dev = &pdev->dev;
 	INIT_LIST_HEAD(&ctrl->namespaces);
+	mutex_init(&ctrl->ns_lock);
+	init_waitqueue_head(&ctrl->fence_wait);
 	aios_queue_init(ctrl, &ctrl->admin, AIOS_ADMIN_DEPTH);
 	mutex_init(&ctrl->admin_lock);
 	INIT_DELAYED_WORK(&ctrl->watchdog, aios_watchdog_fn);

@@ -103,6 +103,35 @@ static inline struct gendisk *aios_alloc_disk(const struct aios_disk_limits *l, 
 }
 
 /*
+ * A namespace's new block size (after a format), on a frozen queue.
+ * 6.11 updates limits as a whole and validates them; 6.1 sets each.
+ */
+static inline int aios_disk_set_block_size(struct gendisk *disk, unsigned int lbs,
+					   unsigned int max_write_zeroes_sectors)
+{
+	struct request_queue *q = disk->queue;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	struct queue_limits lim = queue_limits_start_update(q);
+
+	lim.logical_block_size = lbs;
+	lim.physical_block_size = lbs;
+	lim.io_min = lbs;
+	if (lim.max_hw_discard_sectors)
+		lim.discard_granularity = lbs;
+	lim.max_write_zeroes_sectors = max_write_zeroes_sectors;
+	return queue_limits_commit_update(q, &lim);
+#else
+	blk_queue_logical_block_size(q, lbs);
+	blk_queue_physical_block_size(q, lbs);
+	blk_queue_io_min(q, lbs);
+	if (q->limits.max_discard_sectors)
+		q->limits.discard_granularity = lbs;
+	blk_queue_max_write_zeroes_sectors(q, max_write_zeroes_sectors);
+	return 0;
+#endif
+}
+
+/*
  * aiosfs: inode_operations take an idmap (6.3+) where 6.1 passes the
  * mount's user namespace, and generic_fillattr() learned request_mask (6.6).
  */

@@ -129,6 +129,16 @@ stock_disk() {
 	fail "no nvme.ko disk for $1"
 }
 
+# bind_first_keep_second: the first controller on aiosnvme, bound before
+# nvme.ko ever probes it (nvme.ko's probe leaves DMA settings on the
+# device), then the second on nvme.ko; sets STOCK_DISK to that one's disk.
+bind_first_keep_second() {
+	aios_bind "$(nvme_bdfs | head -n1)"
+	wait_for_dev /dev/aiosnvme0n1
+	run modprobe nvme
+	STOCK_DISK=$(stock_disk "$(nvme_bdfs | sed -n 2p)") || exit 1
+}
+
 # Loads aios and hands it the NVMe controller at PCI address $1 (default:
 # the first one); its disk is /dev/aiosnvme<N>n1.
 aios_bind() {

@@ -10,11 +10,8 @@
 
 # aiosnvme first: nvme.ko's probe would leave its DMA settings on the device.
 klog_mark
-aios_bind "$(nvme_bdfs | head -n1)"
-dev=/dev/aiosnvme0n1
-wait_for_dev $dev
-run modprobe nvme
-stock=$(stock_disk "$(nvme_bdfs | sed -n 2p)") || exit 1
+bind_first_keep_second
+dev=/dev/aiosnvme0n1 stock=$STOCK_DISK
 
 # cases DEV: one line per case, "write|read OFFSET LENGTH result digest".
 cases() {
