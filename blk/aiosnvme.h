@@ -348,6 +348,7 @@ extern unsigned int aios_io_timeout;
 #ifdef AIOS_TEST
 extern unsigned int aios_fault_drop;
 extern unsigned int aios_fault_disable;
+extern unsigned int aios_fault_drop_irq;
 extern int aios_fault_queue_setup;
 extern unsigned int aios_fault_gone;
 bool aios_fault_take(unsigned int *count);

@@ -765,6 +765,26 @@ fail:
  * reports a fatal status again soon after a reset for one, is failed.
  * Watches the I/O queues only: admin waiters time out by themselves.
  */
+/*
+ * An expired command on a queue with an interrupt may have completed with
+ * its interrupt lost: reaped here, it needs no reset.  Poll queues are
+ * left to their pollers, the only ones who may end polled bios.
+ */
+static struct aios_slot *aios_queue_expired_unreaped(struct aios_queue *q)
+{
+	int found;
+
+	if (!aios_queue_expired(q))
+		return NULL;
+	if (q->polled || !q->has_irq)
+		return aios_queue_expired(q);
+	found = aios_queue_reap(q);
+	if (found)
+		dev_warn(q->ctrl->dev, "queue %u: %d completions found past their deadline without an interrupt\n",
+			 q->qid, found);
+	return aios_queue_expired(q);
+}
+
 void aios_watchdog_fn(struct work_struct *work)
 {
 	struct aios_ctrl *ctrl = container_of(to_delayed_work(work), struct aios_ctrl, watchdog);
@@ -793,7 +813,7 @@ void aios_watchdog_fn(struct work_struct *work)
 		goto again;
 	}
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues && !slot; i++) {
-		slot = aios_queue_expired(&ctrl->ioq[i]);
+		slot = aios_queue_expired_unreaped(&ctrl->ioq[i]);
 		if (slot) {
 			dev_warn(ctrl->dev, "queue %u: command %u (opcode %#x) took more than %u s\n",
 				 ctrl->ioq[i].qid, aios_slot_cid(&ctrl->ioq[i], slot),

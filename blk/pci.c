@@ -49,6 +49,11 @@ unsigned int aios_fault_drop;
 module_param_named(fault_drop_completion, aios_fault_drop, uint, 0600);
 MODULE_PARM_DESC(fault_drop_completion, "Testing only: N loses the next N I/O completions");
 
+/* Test hook: interrupts that are lost (their completions stay in the ring). */
+unsigned int aios_fault_drop_irq;
+module_param_named(fault_drop_irq, aios_fault_drop_irq, uint, 0600);
+MODULE_PARM_DESC(fault_drop_irq, "Testing only: N ignores the next N I/O queue interrupts");
+
 /* Test hook: a controller that does not disable (it is disabled all the same). */
 unsigned int aios_fault_disable;
 module_param_named(fault_disable, aios_fault_disable, uint, 0600);

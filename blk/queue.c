@@ -548,6 +548,8 @@ irqreturn_t aios_queue_irq(int irq, void *data)
 {
 	struct aios_queue *q = data;
 
+	if (unlikely(aios_fault_take(&aios_fault_drop_irq)))
+		return IRQ_HANDLED;
 	q->nr_irq_completed += aios_queue_reap(q);
 	return IRQ_HANDLED;
 }
