@@ -370,6 +370,7 @@ static inline bool aios_fault_queue(u16 qid, bool alloc)
 	return false;
 #endif
 }
+
 extern struct workqueue_struct *aios_reset_wq;
 
 #endif /* _AIOSNVME_H */
