@@ -81,12 +81,14 @@ struct aios_slot {
 	/*
 	 * Recovery state, under the queue's sq_lock while the command is
 	 * active: parked means submitted while the queue was stopped, so not
-	 * in the ring yet; retries counts resends after resets; give_up marks
-	 * a command a reset has taken back to fail it.
+	 * in the ring yet; retries counts the resets a command was past its
+	 * deadline for; give_up marks a command a reset has taken back to fail
+	 * it; no_resend a command that a reset fails rather than resends.
 	 */
 	u8 parked;
 	u8 retries;
 	u8 give_up;
+	u8 no_resend;
 	u8 acct;			/* a bio counted in the disk's I/O statistics */
 	unsigned long acct_start;	/* from bio_start_io_acct() */
 	u64 start_ns;
@@ -301,7 +303,7 @@ int aios_ctrl_identify(struct aios_ctrl *ctrl);
 int aios_ctrl_setup_io_queues(struct aios_ctrl *ctrl);
 void aios_ctrl_mark_dead(struct aios_ctrl *ctrl);
 void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why);
-bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why);
+bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why, bool counted);
 void aios_ctrl_stop_resets(struct aios_ctrl *ctrl);
 void aios_reset_work_fn(struct work_struct *work);
 int aios_admin_lock(struct aios_ctrl *ctrl);
@@ -345,6 +347,13 @@ extern unsigned int aios_io_depth;
 extern unsigned int aios_poll_max_us;
 extern unsigned int aios_poll_queues;
 extern unsigned int aios_io_timeout;
+
+/* How long the driver itself gives a command on @q before a reset. */
+static inline unsigned long aios_own_timeout(const struct aios_queue *q)
+{
+	return q->qid ? max(READ_ONCE(aios_io_timeout), 1U) * HZ : AIOS_ADMIN_TIMEOUT;
+}
+
 #ifdef AIOS_TEST
 extern unsigned int aios_fault_drop;
 extern unsigned int aios_fault_disable;

@@ -195,10 +195,12 @@ static int aios_buf_map(struct aios_queue *q, struct aios_slot *slot, void *buf,
  * else 0 with the NVMe status in *status and dword 0 in *result.  Admin
  * callers hold admin_lock.
  *
- * Past @timeout the controller is reset, which ends an admin command as
- * aborted (-ETIMEDOUT here) and sends an I/O command again (we keep
- * waiting); with no reset possible (probe, teardown, or the reset's own
- * command) the controller is failed, which cancels the command.  An admin
+ * Past @timeout the controller is reset, which ends the command as
+ * aborted (-ETIMEDOUT here); with no reset possible (probe, teardown, or
+ * the reset's own command) the controller is failed, which cancels the
+ * command.  A reset for a caller who chose to wait less than the driver
+ * itself would is not held against the controller: such timeouts say
+ * nothing of its health, and a passthrough user may choose 1 ms.  An admin
  * command refused because a reset is under way returns -EAGAIN, nothing
  * sent.
  */
@@ -219,6 +221,8 @@ int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_comm
 	slot->cmd = *cmd;
 	slot->done = aios_sync_done;
 	slot->owner = &w;
+	/* As nvme.ko's passthrough: a reset ends it, the caller decides what next. */
+	slot->no_resend = 1;
 	if (buf && len) {
 		err = aios_buf_map(q, slot, buf, len, aios_opcode_dir(cmd->common.opcode));
 		if (err) {
@@ -240,7 +244,8 @@ int aios_sync_cmd(struct aios_ctrl *ctrl, struct aios_queue *q, struct nvme_comm
 			break;
 		if (time_after(jiffies, deadline)) {
 			timed_out = true;
-			if (!aios_ctrl_reset(ctrl, "a synchronous command timed out")) {
+			if (!aios_ctrl_reset(ctrl, "a synchronous command timed out",
+					     timeout >= aios_own_timeout(q))) {
 				/* Failing the controller cancelled the command: w is ours again. */
 				WARN_ON_ONCE(!aios_sync_is_done(&w));
 				return -ETIMEDOUT;
@@ -630,9 +635,10 @@ void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why)
  * a reset.  Returns true when one is now under way (perhaps asked for by
  * someone else already), which will end or resend every command; false
  * when the controller was failed instead, which has ended them all.
- * Process context.
+ * Unless @counted is false, the reset counts towards the budget beyond
+ * which the controller is failed instead.  Process context.
  */
-bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why)
+bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why, bool counted)
 {
 	unsigned long now = jiffies;
 	unsigned int slot;
@@ -650,6 +656,8 @@ bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why)
 		spin_unlock(&ctrl->reset_lock);
 		goto fail;
 	}
+	if (!counted)
+		goto start;
 	/* reset_times[slot] is when the reset AIOS_RESET_BURST resets ago began. */
 	slot = ctrl->nr_resets % AIOS_RESET_BURST;
 	if (ctrl->nr_resets >= AIOS_RESET_BURST &&
@@ -661,6 +669,7 @@ bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why)
 	}
 	ctrl->reset_times[slot] = now;
 	ctrl->nr_resets++;
+start:
 	ctrl->reset_why = why;
 	WRITE_ONCE(ctrl->resetting, true);
 	queue_work(aios_reset_wq, &ctrl->reset_work);
@@ -749,8 +758,8 @@ void aios_reset_work_fn(struct work_struct *work)
 	WRITE_ONCE(ctrl->resetting, false);
 	spin_unlock(&ctrl->reset_lock);
 	wake_up_all(&ctrl->reset_wait);
-	dev_warn(ctrl->dev, "reset after %s: %d commands resubmitted, %d failed after %d retries\n",
-		 why, sent, failed, AIOS_MAX_RETRIES);
+	dev_warn(ctrl->dev, "reset after %s: %d commands resubmitted, %d failed (passthrough, or timed out %d times)\n",
+		 why, sent, failed, AIOS_MAX_RETRIES + 1);
 	return;
 
 fail:
@@ -809,7 +818,7 @@ void aios_watchdog_fn(struct work_struct *work)
 			return;
 		}
 		ctrl->last_fatal = jiffies | 1;
-		aios_ctrl_reset(ctrl, "controller fatal status");
+		aios_ctrl_reset(ctrl, "controller fatal status", true);
 		goto again;
 	}
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues && !slot; i++) {
@@ -818,7 +827,7 @@ void aios_watchdog_fn(struct work_struct *work)
 			dev_warn(ctrl->dev, "queue %u: command %u (opcode %#x) took more than %u s\n",
 				 ctrl->ioq[i].qid, aios_slot_cid(&ctrl->ioq[i], slot),
 				 slot->cmd.common.opcode, aios_io_timeout);
-			aios_ctrl_reset(ctrl, "I/O timeout");
+			aios_ctrl_reset(ctrl, "I/O timeout", true);
 		}
 	}
 again:

@@ -195,6 +195,7 @@ void aios_slot_put(struct aios_queue *q, struct aios_slot *slot)
 	slot->owner = NULL;
 	slot->chained = 0;
 	slot->retries = 0;
+	slot->no_resend = 0;
 	slot->parked = 0;
 	slot->acct = 0;
 	WRITE_ONCE(slot->seq, slot->seq + 1);
@@ -237,7 +238,7 @@ bool aios_queue_submit_cmd(struct aios_queue *q, struct aios_slot *slot,
 	unsigned long flags;
 
 	slot->start_ns = ktime_get_ns();
-	slot->deadline = jiffies + max(READ_ONCE(aios_io_timeout), 1U) * HZ;
+	slot->deadline = jiffies + aios_own_timeout(q);
 	spin_lock_irqsave(&q->sq_lock, flags);
 	if (unlikely(q->stopped)) {
 		if (!q->qid) {
@@ -622,7 +623,8 @@ void aios_queue_drain_rings(struct aios_queue *q)
 
 /*
  * After a reset created @q again on the controller: fails the commands
- * already resent AIOS_MAX_RETRIES times, writes every other active command
+ * that are not to be resent, or that were past their deadline at
+ * AIOS_MAX_RETRIES resets already, writes every other active command
  * (in the old ring when the reset began, or parked since) into the fresh
  * ring under its own command id, the slot still holding the command and
  * its mapped PRPs, and lets submissions through again.  Returns how many
@@ -645,18 +647,20 @@ int aios_queue_restart(struct aios_queue *q, int *failed)
 		struct aios_slot *slot = &q->slots[cid];
 
 		if (!slot->parked) {
-			if (slot->retries >= AIOS_MAX_RETRIES) {
+			if (slot->no_resend || slot->retries >= AIOS_MAX_RETRIES) {
 				if (aios_claim(q, cid)) {
 					slot->give_up = 1;
 					given_up++;
 				}
 				continue;
 			}
-			slot->retries++;
+			/* Caught in a reset for another command's sake costs no retry. */
+			if (time_after(jiffies, slot->deadline))
+				slot->retries++;
 		}
 		slot->parked = 0;
 		slot->start_ns = ktime_get_ns();
-		slot->deadline = jiffies + max(READ_ONCE(aios_io_timeout), 1U) * HZ;
+		slot->deadline = jiffies + aios_own_timeout(q);
 		if (slot->chained) {
 			/* The Flush ahead of a PREFLUSH write had not completed. */
 			flush.common.nsid = slot->cmd.common.nsid;
