@@ -303,6 +303,13 @@ int aiosfs_journal_force_commit(struct super_block *sb);
  * Return: true also when there is no journal.
  */
 bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid);
+/**
+ * aiosfs_journal_running_tid() - the transaction that takes changes now
+ * @sb: the filesystem
+ *
+ * Return: its tid, which no earlier change of any inode is newer than.
+ */
+u32 aiosfs_journal_running_tid(struct super_block *sb);
 int aiosfs_journal_load(struct super_block *sb);
 int aiosfs_journal_open_log(struct super_block *sb);
 /* After an error: nothing more commits; the log keeps what had. */

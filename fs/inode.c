@@ -264,6 +264,13 @@ static struct inode *__aiosfs_iget(struct super_block *sb, unsigned long ino, bo
 	brelse(bh);
 	if (err)
 		goto bad;
+	/*
+	 * Which transaction last changed it went with the evicted inode: the
+	 * running one may hold a change (an unlink of another of its names),
+	 * so its fsync must commit that one.
+	 */
+	AIOSFS_I(inode)->i_sync_tid = aiosfs_journal_running_tid(sb);
+	AIOSFS_I(inode)->i_datasync_tid = AIOSFS_I(inode)->i_sync_tid;
 	unlock_new_inode(inode);
 	return inode;
 

@@ -813,6 +813,19 @@ int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsy
 	return aiosfs_commit(j, tid, false, fc);
 }
 
+u32 aiosfs_journal_running_tid(struct super_block *sb)
+{
+	struct aiosfs_journal *j = aiosfs_j(sb);
+	u32 tid;
+
+	if (!j)
+		return 0;
+	spin_lock(&j->j_lock);
+	tid = j->j_running->tid;
+	spin_unlock(&j->j_lock);
+	return tid;
+}
+
 bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid)
 {
 	struct aiosfs_journal *j = aiosfs_j(sb);
