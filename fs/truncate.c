@@ -217,6 +217,25 @@ static int aiosfs_shrink(struct inode *inode, loff_t size)
 	return err;
 }
 
+/*
+ * A truncate to the size a file has frees what fallocate(KEEP_SIZE) left
+ * past its end, as on ext4.  i_blocks says whether anything may be there:
+ * an empty file truncated on every open(O_TRUNC) costs no transaction.
+ */
+static int aiosfs_trim_past_eof(struct inode *inode)
+{
+	u64 in_size = round_up(i_size_read(inode), inode->i_sb->s_blocksize) >> 9;
+	int err;
+
+	if (inode->i_blocks <= in_size)
+		return 0;
+	inode_dio_wait(inode);
+	filemap_invalidate_lock(inode->i_mapping);
+	err = aiosfs_truncate_blocks(inode);
+	filemap_invalidate_unlock(inode->i_mapping);
+	return err;
+}
+
 int aiosfs_setattr(AIOS_IDMAP_ARG idmap, struct dentry *dentry, struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
@@ -234,6 +253,10 @@ int aiosfs_setattr(AIOS_IDMAP_ARG idmap, struct dentry *dentry, struct iattr *at
 			err = aiosfs_grow(inode, attr->ia_size);
 		else
 			err = aiosfs_shrink(inode, attr->ia_size);
+		if (err)
+			return err;
+	} else if ((attr->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode)) {
+		err = aiosfs_trim_past_eof(inode);
 		if (err)
 			return err;
 	}

@@ -525,6 +525,23 @@ TEST_F_TIMEOUT(ops, fallocate, 120)
 	ASSERT_EQ(0, fstat(fd, &st));
 	ASSERT_EQ(MiB, st.st_size);
 	ASSERT_LE(b0 + 2048, st.st_blocks);
+	/*
+	 * A truncate to the same size frees what lies past EOF, as on ext4
+	 * (xfstests generic/092), here and after a new mount.
+	 */
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_KEEP_SIZE, 3 * MiB, MiB));
+	ASSERT_EQ(0, ftruncate(fd, MiB));
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(MiB, st.st_size);
+	ASSERT_EQ(b0, st.st_blocks) TH_LOG("%lld sectors past EOF after a truncate to the size",
+					   (long long)(st.st_blocks - b0));
+	close(fd);
+	ASSERT_EQ(0, remount());
+	fd = open(p, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(b0, st.st_blocks);
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_KEEP_SIZE, MiB, MiB));
 	ASSERT_EQ(0, ftruncate(fd, 2 * MiB));
 	ASSERT_EQ(0, fsync(fd));
 	ASSERT_EQ(0, fsrw_drop_caches());
