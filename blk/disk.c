@@ -348,11 +348,18 @@ const struct block_device_operations aios_disk_fops = {
 	.free_disk	= aios_free_disk,
 };
 
-/* The namespace's LBA size as a shift, or 0 (logged) for a format we cannot use. */
+/*
+ * The namespace's LBA size as a shift, or 0 (logged) for a format we
+ * cannot use.  With more than 16 formats (NVMe 2.0), FLBAS bits 6:5 are
+ * the upper bits of the format's index.
+ */
 static u8 aios_ns_lba_shift(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 {
 	unsigned int fmt = id->flbas & NVME_NS_FLBAS_LBA_MASK;
 	u8 ds;
+
+	if (id->nlbaf >= 16)
+		fmt |= ((id->flbas >> 5) & 3) << 4;
 
 	if (fmt > id->nlbaf) {
 		dev_warn(ctrl->dev, "namespace %u: bad LBA format %u\n", nsid, fmt);
