@@ -185,6 +185,7 @@ struct aios_ctrl {
 	spinlock_t reset_lock;		/* can_reset, resetting and the history below */
 	bool can_reset;			/* bound, not being torn down, not failed */
 	bool resetting;			/* from the request until the queues run again */
+	bool suspended;			/* shut down for system sleep, resetting set */
 	const char *reset_why;
 	wait_queue_head_t reset_wait;	/* passthrough callers waiting for a reset to end */
 	unsigned int nr_resets;
@@ -286,6 +287,7 @@ int aios_ns_ioctl(struct aios_ns *ns, unsigned int cmd, void __user *argp);
 #ifdef AIOS_TEST
 void aios_selftest_init(void);
 void aios_selftest_exit(void);
+int aios_test_pm_cycle(const char *bdf, unsigned int ms);	/* pci.c */
 #else
 static inline void aios_selftest_init(void) { }
 static inline void aios_selftest_exit(void) { }
@@ -306,6 +308,8 @@ void aios_ctrl_fail(struct aios_ctrl *ctrl, const char *why);
 bool aios_ctrl_reset(struct aios_ctrl *ctrl, const char *why, bool counted);
 void aios_ctrl_stop_resets(struct aios_ctrl *ctrl);
 void aios_reset_work_fn(struct work_struct *work);
+void aios_ctrl_suspend(struct aios_ctrl *ctrl);
+void aios_ctrl_resume(struct aios_ctrl *ctrl);
 int aios_admin_lock(struct aios_ctrl *ctrl);
 void aios_watchdog_fn(struct work_struct *work);
 void aios_ctrl_free_irqs(struct aios_ctrl *ctrl);

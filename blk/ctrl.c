@@ -719,28 +719,37 @@ static int aios_recreate_io_queues(struct aios_ctrl *ctrl)
 }
 
 /*
- * The reset.  Runs on a WQ_MEM_RECLAIM workqueue, allocating nothing,
- * since writeback may be waiting for the commands it resends.
+ * No ring takes anything new, and the controller forgets its queues (shut
+ * down first with @shutdown): what it completed is ended, the rest is
+ * left active for aios_ctrl_restart() to send again.
  */
-void aios_reset_work_fn(struct work_struct *work)
+static int aios_ctrl_quiesce(struct aios_ctrl *ctrl, bool shutdown)
 {
-	struct aios_ctrl *ctrl = container_of(work, struct aios_ctrl, reset_work);
-	const char *why = ctrl->reset_why;
-	int i, err, sent = 0, failed = 0;
+	int i, err;
 
-	/* No ring takes anything new; the controller forgets its queues. */
 	for (i = 0; i < ctrl->nr_queues; i++)
 		aios_queue_stop(&ctrl->ioq[i]);
 	aios_queue_stop(&ctrl->admin);
-	err = aios_ctrl_disable(ctrl, false);
+	err = aios_ctrl_disable(ctrl, shutdown);
 	if (err)
-		goto fail;
+		return err;
 	/* It no longer writes anything: end what it completed, empty the rings. */
 	for (i = 0; i < ctrl->nr_queues; i++)
 		aios_queue_drain_rings(&ctrl->ioq[i]);
 	/* An admin command in flight ends as aborted; its waiter drops admin_lock. */
 	aios_queue_reap(&ctrl->admin);
 	aios_queue_cancel_all(&ctrl->admin);
+	return 0;
+}
+
+/*
+ * A quiesced controller enabled again with the same queues, every command
+ * left active sent again (*sent) or given up (*failed), and the reset's
+ * waiters let go.
+ */
+static int aios_ctrl_restart(struct aios_ctrl *ctrl, int *sent, int *failed)
+{
+	int i, err;
 
 	mutex_lock(&ctrl->admin_lock);
 	err = READ_ONCE(ctrl->dead) ? -ENODEV : aios_ctrl_enable(ctrl);
@@ -750,22 +759,85 @@ void aios_reset_work_fn(struct work_struct *work)
 	if (!err)
 		err = aios_recreate_io_queues(ctrl);
 	if (err)
-		goto fail;
-
+		return err;
 	for (i = 0; i < ctrl->nr_queues; i++)
-		sent += aios_queue_restart(&ctrl->ioq[i], &failed);
+		*sent += aios_queue_restart(&ctrl->ioq[i], failed);
 	spin_lock(&ctrl->reset_lock);
 	WRITE_ONCE(ctrl->resetting, false);
 	spin_unlock(&ctrl->reset_lock);
 	wake_up_all(&ctrl->reset_wait);
+	return 0;
+}
+
+/*
+ * The reset.  Runs on a WQ_MEM_RECLAIM workqueue, allocating nothing,
+ * since writeback may be waiting for the commands it resends.
+ */
+void aios_reset_work_fn(struct work_struct *work)
+{
+	struct aios_ctrl *ctrl = container_of(work, struct aios_ctrl, reset_work);
+	const char *why = ctrl->reset_why;
+	int err, sent = 0, failed = 0;
+
+	err = aios_ctrl_quiesce(ctrl, false);
+	if (!err)
+		err = aios_ctrl_restart(ctrl, &sent, &failed);
+	if (err) {
+		dev_err(ctrl->dev, "reset after %s failed: %d\n", why, err);
+		aios_ctrl_fail(ctrl, err == -ENODEV ? "controller gone during a reset" :
+				     "controller does not come back from a reset");
+		return;
+	}
 	dev_warn(ctrl->dev, "reset after %s: %d commands resubmitted, %d failed (passthrough, or timed out %d times)\n",
 		 why, sent, failed, AIOS_MAX_RETRIES + 1);
-	return;
+}
 
-fail:
-	dev_err(ctrl->dev, "reset after %s failed: %d\n", why, err);
-	aios_ctrl_fail(ctrl, err == -ENODEV ? "controller gone during a reset" :
-			     "controller does not come back from a reset");
+/*
+ * System sleep: the controller gets its shutdown notification, as at
+ * power-off, so that it flushes its cache and does not count an unsafe
+ * shutdown; the commands it had wait, parked with those submitted
+ * meanwhile, for the resume.  Held as a reset under way, which keeps the
+ * watchdog and passthrough callers away; a reset already under way ends
+ * first.
+ */
+void aios_ctrl_suspend(struct aios_ctrl *ctrl)
+{
+	for (;;) {
+		flush_work(&ctrl->reset_work);
+		spin_lock(&ctrl->reset_lock);
+		if (!ctrl->resetting)
+			break;
+		spin_unlock(&ctrl->reset_lock);
+	}
+	if (READ_ONCE(ctrl->dead)) {
+		spin_unlock(&ctrl->reset_lock);
+		return;
+	}
+	WRITE_ONCE(ctrl->resetting, true);
+	ctrl->suspended = true;
+	spin_unlock(&ctrl->reset_lock);
+	if (aios_ctrl_quiesce(ctrl, true)) {
+		aios_ctrl_fail(ctrl, "controller did not shut down for suspend");
+		return;
+	}
+	dev_info(ctrl->dev, "shut down for suspend\n");
+}
+
+/* Back from system sleep: the controller's queues again, and what waited sent. */
+void aios_ctrl_resume(struct aios_ctrl *ctrl)
+{
+	int err, sent = 0, failed = 0;
+
+	if (!ctrl->suspended)
+		return;
+	ctrl->suspended = false;
+	err = aios_ctrl_restart(ctrl, &sent, &failed);
+	if (err) {
+		dev_err(ctrl->dev, "resume failed: %d\n", err);
+		aios_ctrl_fail(ctrl, "controller does not come back from suspend");
+		return;
+	}
+	dev_info(ctrl->dev, "resumed: %d commands resubmitted, %d failed\n", sent, failed);
 }
 
 /*

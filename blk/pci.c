@@ -124,6 +124,25 @@ static bool aios_ctrl_expired(struct aios_ctrl *ctrl)
 }
 
 /*
+ * Ends what the controller completed on its poll queues, or with @all on
+ * every queue.  Once the disks are gone, nobody polls for their polled
+ * bios (bio_poll() refuses a dead disk); once the interrupts are freed,
+ * nobody reaps the other queues either.
+ */
+static void aios_ctrl_reap(struct aios_ctrl *ctrl, bool all)
+{
+	int i;
+
+	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++) {
+		struct aios_queue *q = &ctrl->ioq[i];
+
+		/* A failed probe may leave queues without rings. */
+		if (q->cqes && (all || q->polled))
+			q->nr_poll_completed += aios_queue_reap(q);
+	}
+}
+
+/*
  * Lets what is in flight finish, unless the controller is gone or stuck.
  * No reset happens during teardown, so a command past its deadline will
  * not complete: stop waiting then.
@@ -133,6 +152,9 @@ static void aios_ctrl_drain(struct aios_ctrl *ctrl)
 	unsigned long deadline = jiffies + AIOS_DRAIN_TIMEOUT;
 
 	while (aios_inflight(ctrl) && aios_ctrl_present(ctrl)) {
+		aios_ctrl_reap(ctrl, false);
+		if (!aios_inflight(ctrl))
+			return;
 		if (aios_ctrl_expired(ctrl)) {
 			dev_err(ctrl->dev, "a command timed out during teardown; cancelling the %d in flight\n",
 				aios_inflight(ctrl));
@@ -184,6 +206,8 @@ static void aios_ctrl_teardown(struct aios_ctrl *ctrl)
 	/* Disabling the controller deletes its queues and stops all DMA. */
 	if (aios_ctrl_present(ctrl) && ctrl->admin.live)
 		aios_ctrl_stop_dma(ctrl, true);
+	/* What it completed before it stopped succeeds; the rest is aborted. */
+	aios_ctrl_reap(ctrl, true);
 	for (i = 0; ctrl->ioq && i < ctrl->nr_queues; i++)
 		aios_queue_cancel_all(&ctrl->ioq[i]);
 	aios_queue_cancel_all(&ctrl->admin);
@@ -410,6 +434,27 @@ static void aios_nvme_shutdown(struct pci_dev *pdev)
 		aios_ctrl_disable(ctrl, true);
 }
 
+static int aios_nvme_suspend(struct device *dev)
+{
+	struct aios_ctrl *ctrl = dev_get_drvdata(dev);
+
+	if (ctrl)
+		aios_ctrl_suspend(ctrl);
+	return 0;
+}
+
+static int aios_nvme_resume(struct device *dev)
+{
+	struct aios_ctrl *ctrl = dev_get_drvdata(dev);
+
+	if (ctrl)
+		aios_ctrl_resume(ctrl);
+	return 0;
+}
+
+/* Suspend to RAM or idle, and hibernation's freeze and restore alike. */
+static DEFINE_SIMPLE_DEV_PM_OPS(aios_nvme_pm, aios_nvme_suspend, aios_nvme_resume);
+
 static ssize_t model_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%s\n", ((struct aios_ctrl *)dev_get_drvdata(dev))->model);
@@ -492,8 +537,41 @@ static struct pci_driver aios_nvme_driver = {
 	.probe		= aios_nvme_probe,
 	.remove		= aios_nvme_remove,
 	.shutdown	= aios_nvme_shutdown,
+	.driver.pm	= pm_sleep_ptr(&aios_nvme_pm),
 	.dev_groups	= aios_ctrl_groups,
 };
+
+#ifdef AIOS_TEST
+/*
+ * The test build's system sleep: a guest under TCG does not wake from a
+ * real one, and its virtio-9p share does not survive one.  Runs the
+ * driver's own suspend and resume callbacks on the controller at @bdf,
+ * @ms apart, as the PM core would (under the device lock), while the
+ * rest of the system keeps running and submitting.
+ */
+int aios_test_pm_cycle(const char *bdf, unsigned int ms)
+{
+	unsigned int domain, bus, slot, fn;
+	struct pci_dev *pdev;
+	int err = -ENODEV;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &fn) != 4)
+		return -EINVAL;
+	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
+	if (!pdev)
+		return -ENODEV;
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver == &aios_nvme_driver.driver) {
+		aios_nvme_suspend(&pdev->dev);
+		msleep(ms);
+		aios_nvme_resume(&pdev->dev);
+		err = 0;
+	}
+	device_unlock(&pdev->dev);
+	pci_dev_put(pdev);
+	return err;
+}
+#endif
 
 int aios_nvme_init(void)
 {

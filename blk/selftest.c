@@ -7,7 +7,8 @@
  *   echo /dev/aiosnvme0n1 > /sys/kernel/debug/aios/lbio_selftest
  *   cat /sys/kernel/debug/aios/lbio_selftest    # "ok ..." or "FAIL: ..."
  *
- * It overwrites the first 2 MiB of the device.
+ * It overwrites the first 2 MiB of the device.  Beside it, pm_cycle runs
+ * a controller's power callbacks (aios_test_pm_cycle()).
  */
 #define pr_fmt(fmt) "aios lbio selftest: " fmt
 
@@ -238,10 +239,36 @@ static const struct file_operations aios_selftest_fops = {
 	.llseek	= default_llseek,
 };
 
+/* echo "0000:00:03.0 3000" > pm_cycle: that controller's suspend, 3 s, its resume. */
+static ssize_t aios_pm_cycle_write(struct file *file, const char __user *ubuf, size_t count,
+				   loff_t *ppos)
+{
+	char arg[64], bdf[32];
+	unsigned int ms;
+	int err;
+
+	if (count >= sizeof(arg))
+		return -EINVAL;
+	if (copy_from_user(arg, ubuf, count))
+		return -EFAULT;
+	arg[count] = '\0';
+	if (sscanf(arg, "%31s %u", bdf, &ms) != 2 || ms > 60000)
+		return -EINVAL;
+	err = aios_test_pm_cycle(bdf, ms);
+	return err ? err : count;
+}
+
+static const struct file_operations aios_pm_cycle_fops = {
+	.owner	= THIS_MODULE,
+	.write	= aios_pm_cycle_write,
+	.llseek	= noop_llseek,
+};
+
 void aios_selftest_init(void)
 {
 	aios_debugfs = debugfs_create_dir("aios", NULL);
 	debugfs_create_file("lbio_selftest", 0600, aios_debugfs, NULL, &aios_selftest_fops);
+	debugfs_create_file("pm_cycle", 0200, aios_debugfs, NULL, &aios_pm_cycle_fops);
 }
 
 void aios_selftest_exit(void)
