@@ -16,10 +16,10 @@ bind_first_keep_second
 dev=/dev/aiosnvme0n1
 echo 20 >$P/io_timeout
 
-# Polled random reads at depth 16 for 15 s, the unbind 3 s in.
+# Polled random reads at depth 16 for 8 s, the unbind 3 s in.
 polled_load() {
 	fio --name=polled --filename="$1" --rw=randread --bs=4k --size=128M --direct=1 \
-	    --ioengine=io_uring --hipri=1 --iodepth=16 --time_based --runtime=15 \
+	    --ioengine=io_uring --hipri=1 --iodepth=16 --time_based --runtime=8 \
 	    >"$2" 2>&1
 }
 
