@@ -266,7 +266,7 @@ static void aios_submit_bio(struct bio *bio)
 	struct aios_slot_seq ss;
 	unsigned int qidx;
 	blk_status_t st;
-	u64 start;
+	u64 start, sample;
 	bool wait;
 
 	bio = bio_split_to_limits(bio);
@@ -299,13 +299,19 @@ static void aios_submit_bio(struct bio *bio)
 	ss.slot = slot;
 	ss.seq = READ_ONCE(slot->seq);
 	start = ktime_get_ns();
+	/* Only a small plain read or write tells the device's round trip. */
+	if ((bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) || bio->bi_iter.bi_size > 16384 ||
+	    (bio_op(bio) != REQ_OP_READ && bio_op(bio) != REQ_OP_WRITE))
+		sample = 0;
+	else
+		sample = start;
 	if ((bio->bi_opf & REQ_PREFLUSH) && bio_op(bio) == REQ_OP_WRITE && bio->bi_iter.bi_size)
 		aios_queue_submit_flush_first(q, slot, ns->nsid);
 	else
 		aios_queue_submit(q, slot);
 	/* The bio may be gone from here on, unless we wait. */
 	if (wait)
-		aios_queue_poll_wait(q, aios_slot_moved_on, &ss, start);
+		aios_queue_poll_wait(q, aios_slot_moved_on, &ss, sample);
 }
 
 static int aios_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned int flags)

@@ -136,6 +136,13 @@ static void aios_lbio_submit_bio(struct aios_lbio *lbio)
 	submit_bio(bio);
 }
 
+/* A small plain read or write tells the device's round trip; a flush does not. */
+static bool aios_lbio_samples_rtt(const struct aios_lbio *lbio)
+{
+	return lbio->nr_pages && lbio->nr_pages <= 4 &&
+	       !(lbio->flags & (AIOS_LBIO_FUA | AIOS_LBIO_PREFLUSH));
+}
+
 static void aios_lbio_slot_done(struct aios_queue *q, struct aios_slot *slot, u16 status,
 				u64 result)
 {
@@ -143,7 +150,7 @@ static void aios_lbio_slot_done(struct aios_queue *q, struct aios_slot *slot, u1
 	bool write = lbio->flags & AIOS_LBIO_WRITE;
 
 	aios_slot_unmap(q, slot);
-	if (lbio->nr_pages <= 4)
+	if (aios_lbio_samples_rtt(lbio))
 		aios_note_rtt(q, slot);
 	aios_slot_put(q, slot);
 	if (unlikely(AIOS_STATUS_CODE(status)))
@@ -232,7 +239,6 @@ static int aios_lbio_submit_direct(struct aios_lbio *lbio)
 	if (lbio->batch) {
 		lbio->batch->dev = lbio->dev;
 		lbio->batch->qidx = lbio->qidx;
-		lbio->batch->start_ns = lbio->start_ns;
 	}
 	if ((lbio->flags & AIOS_LBIO_PREFLUSH) && lbio->nr_pages)
 		aios_queue_submit_flush_first(q, slot, ns->nsid);
@@ -295,7 +301,7 @@ int aios_lbio_wait(struct aios_lbio *lbio)
 
 		if (!READ_ONCE(ctrl->dead))
 			aios_queue_poll_wait(&ctrl->ioq[lbio->qidx], aios_lbio_is_done, lbio,
-					     lbio->start_ns);
+					     aios_lbio_samples_rtt(lbio) ? lbio->start_ns : 0);
 		srcu_read_unlock(&ctrl->srcu, idx);
 	}
 	wait_for_completion_io(&lbio->wait);
@@ -309,7 +315,6 @@ void aios_lbio_batch_init(struct aios_lbio_batch *batch, bool poll)
 	batch->poll = poll;
 	batch->dev = NULL;
 	batch->qidx = 0;
-	batch->start_ns = 0;
 	init_completion(&batch->done);
 }
 
@@ -341,7 +346,7 @@ int aios_lbio_batch_wait(struct aios_lbio_batch *batch)
 
 		if (!READ_ONCE(ctrl->dead) && batch->qidx < ctrl->nr_queues)
 			aios_queue_poll_wait(&ctrl->ioq[batch->qidx], aios_lbio_batch_is_done,
-					     batch, batch->start_ns);
+					     batch, 0);
 		srcu_read_unlock(&ctrl->srcu, idx);
 	}
 	/* The last lbio's completion touches the batch until complete() returns. */

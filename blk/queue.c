@@ -326,14 +326,16 @@ static void aios_rtt_sample(struct aios_queue *q, u64 rtt)
 }
 
 /*
- * Folds a small command's round trip into the queue's EWMA (weight 1/8).
- * Only where an interrupt reaps it: on a queue without one, a command
+ * Folds a small command's round trip into the queue's EWMA (weight 1/8),
+ * but not a flush's or a FUA write's: they wait for the media, and would
+ * turn spinning off for the reads.  Only where an interrupt reaps it: on a queue without one, a command
  * ends when somebody polls, which says more about the poller than about
  * the device; its waiter samples the device instead.
  */
 void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot)
 {
-	if (q->has_irq)
+	if (q->has_irq && slot->cmd.common.opcode != nvme_cmd_flush &&
+	    !(slot->cmd.rw.control & cpu_to_le16(NVME_RW_FUA)))
 		aios_rtt_sample(q, ktime_get_ns() - slot->start_ns);
 }
 
@@ -422,8 +424,9 @@ bool aios_queue_may_poll(struct aios_queue *q)
 }
 
 /*
- * Waits for done(arg) on @q, a command submitted at @start_ns: spins while
- * the device is quick.  On a queue
+ * Waits for done(arg) on @q, a command submitted at @start_ns, or 0 where
+ * its round trip says nothing of a small read's (a flush, a FUA write, a
+ * batch): it is then not sampled.  Spins while the device is quick.  On a queue
  * without interrupt nobody else ends the command, so the waiter then keeps
  * reaping between ever longer sleeps, until the command ends or the
  * controller dies (which cancels it).  Timeouts are the watchdog's: it
@@ -454,7 +457,7 @@ void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *a
 		 * stall from doing the same.
 		 */
 		rtt = min(ktime_get_ns() - start_ns, 8 * budget);
-		if (!q->has_irq && (!late || rtt < READ_ONCE(q->rtt_ewma_ns)))
+		if (start_ns && !q->has_irq && (!late || rtt < READ_ONCE(q->rtt_ewma_ns)))
 			aios_rtt_sample(q, rtt);
 	}
 	if (q->has_irq)

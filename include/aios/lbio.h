@@ -162,7 +162,6 @@ struct aios_lbio_batch {
 	bool poll;
 	struct aios_lbio_dev *dev;	/* of the last lbio sent directly */
 	unsigned int qidx;
-	u64 start_ns;
 	struct completion done;
 };
 
