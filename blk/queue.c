@@ -328,9 +328,10 @@ static void aios_rtt_sample(struct aios_queue *q, u64 rtt)
 /*
  * Folds a small command's round trip into the queue's EWMA (weight 1/8),
  * but not a flush's or a FUA write's: they wait for the media, and would
- * turn spinning off for the reads.  Only where an interrupt reaps it: on a queue without one, a command
- * ends when somebody polls, which says more about the poller than about
- * the device; its waiter samples the device instead.
+ * turn spinning off for the reads.  Only where an interrupt reaps it: on
+ * a queue without one, a command ends when somebody polls, which says
+ * more about the poller than about the device; its waiter samples the
+ * device instead.
  */
 void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot)
 {
