@@ -33,6 +33,7 @@
 /* As nvme.ko's limit; a slot per entry costs about 3 KiB, its PRP list included. */
 #define AIOS_MAX_IO_DEPTH	4096
 #define AIOS_ADMIN_TIMEOUT	(10 * HZ)
+#define AIOS_SHUTDOWN_MAX	(60 * HZ)
 
 /*
  * Recovery: a command is resent after a controller reset at most this many
@@ -174,6 +175,7 @@ struct aios_ctrl {
 	u64 cap;
 	u32 db_stride;			/* bytes between doorbells */
 	unsigned long ready_timeout;	/* jiffies, from CAP.TO */
+	unsigned long shutdown_timeout;	/* jiffies, from RTD3E and CAP.TO */
 	int nr_vectors;
 
 	struct aios_queue admin;

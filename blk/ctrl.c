@@ -24,9 +24,10 @@
 #include <linux/vmalloc.h>
 #include "aiosnvme.h"
 
-static int aios_wait_csts(struct aios_ctrl *ctrl, u32 mask, u32 want, const char *what)
+static int aios_wait_csts(struct aios_ctrl *ctrl, u32 mask, u32 want, unsigned long timeout,
+			  const char *what)
 {
-	unsigned long deadline = jiffies + ctrl->ready_timeout;
+	unsigned long deadline = jiffies + timeout;
 	u32 csts;
 
 	for (;;) {
@@ -39,7 +40,7 @@ static int aios_wait_csts(struct aios_ctrl *ctrl, u32 mask, u32 want, const char
 			return 0;
 		if (time_after(jiffies, deadline)) {
 			dev_err(ctrl->dev, "timed out after %u ms waiting to %s (CSTS %#x)\n",
-				jiffies_to_msecs(ctrl->ready_timeout), what, csts);
+				jiffies_to_msecs(timeout), what, csts);
 			return -ETIMEDOUT;
 		}
 		usleep_range(1000, 2000);
@@ -58,13 +59,13 @@ int aios_ctrl_disable(struct aios_ctrl *ctrl, bool shutdown)
 		cc = (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL;
 		writel(cc, ctrl->bar + NVME_REG_CC);
 		err = aios_wait_csts(ctrl, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_CMPLT,
-				     "shut down");
+				     ctrl->shutdown_timeout, "shut down");
 		if (err == -ENODEV)
 			return err;
 	}
 	cc &= ~(NVME_CC_ENABLE | NVME_CC_SHN_MASK);
 	writel(cc, ctrl->bar + NVME_REG_CC);
-	err = aios_wait_csts(ctrl, NVME_CSTS_RDY, 0, "disable");
+	err = aios_wait_csts(ctrl, NVME_CSTS_RDY, 0, ctrl->ready_timeout, "disable");
 	if (!err && aios_fault_take(&aios_fault_disable)) {
 		dev_err(ctrl->dev, "disable timed out (fault_disable)\n");
 		err = -ETIMEDOUT;
@@ -104,7 +105,8 @@ int aios_ctrl_enable(struct aios_ctrl *ctrl)
 	cc = NVME_CC_ENABLE | NVME_CC_CSS_NVM | (0 << NVME_CC_MPS_SHIFT) | NVME_CC_AMS_RR |
 	     NVME_CC_SHN_NONE | NVME_CC_IOSQES | NVME_CC_IOCQES;
 	writel(cc, ctrl->bar + NVME_REG_CC);
-	err = aios_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, "become ready");
+	err = aios_wait_csts(ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, ctrl->ready_timeout,
+			     "become ready");
 	if (err)
 		return err;
 	if (readl(ctrl->bar + NVME_REG_CSTS) & NVME_CSTS_CFS) {
@@ -307,6 +309,25 @@ static void aios_copy_id_string(char *dst, const char *src, size_t len)
 	strim(dst);
 }
 
+/*
+ * A shutdown may take as long as the controller says it needs to enter
+ * its lowest power state (RTD3E, microseconds), which can be far more
+ * than CAP.TO; waiting less cuts its cache flush short.  At most a
+ * minute, so that a controller that never finishes cannot hold up
+ * reboot.
+ */
+static void aios_ctrl_set_shutdown_timeout(struct aios_ctrl *ctrl, u32 rtd3e_us)
+{
+	unsigned int secs = rtd3e_us / 1000000U + !!(rtd3e_us % 1000000U);
+	unsigned long rtd3e = (unsigned long)secs * HZ;
+
+	ctrl->shutdown_timeout = min_t(unsigned long, max(ctrl->ready_timeout, rtd3e),
+				       AIOS_SHUTDOWN_MAX);
+	if (rtd3e > AIOS_SHUTDOWN_MAX)
+		dev_info(ctrl->dev, "shutdown needs up to %u s (RTD3E); waiting %u s at most\n",
+			 secs, AIOS_SHUTDOWN_MAX / HZ);
+}
+
 int aios_ctrl_identify(struct aios_ctrl *ctrl)
 {
 	struct nvme_command cmd = { };
@@ -337,6 +358,7 @@ int aios_ctrl_identify(struct aios_ctrl *ctrl)
 	ctrl->nn = le32_to_cpu(id->nn);
 	ctrl->oncs = le16_to_cpu(id->oncs);
 	ctrl->vwc = id->vwc & 1;
+	aios_ctrl_set_shutdown_timeout(ctrl, le32_to_cpu(id->rtd3e));
 	aios_ctrl_init_fence(ctrl, id->lpa & NVME_CTRL_LPA_CMD_EFFECTS_LOG);
 	dev_info(ctrl->dev, "%s, serial %s, firmware %s, max transfer %u KiB%s\n",
 		 ctrl->model, ctrl->serial, ctrl->firmware, ctrl->max_xfer >> 10,

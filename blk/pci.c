@@ -260,6 +260,8 @@ static int aios_ctrl_map(struct aios_ctrl *ctrl)
 	}
 	ctrl->db_stride = 4U << NVME_CAP_STRIDE(ctrl->cap);
 	ctrl->ready_timeout = (NVME_CAP_TIMEOUT(ctrl->cap) + 1) * HZ / 2;
+	/* Until Identify tells RTD3E. */
+	ctrl->shutdown_timeout = ctrl->ready_timeout;
 	return 0;
 
 unmap:
