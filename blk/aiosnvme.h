@@ -34,6 +34,8 @@
 #define AIOS_MAX_IO_DEPTH	4096
 #define AIOS_ADMIN_TIMEOUT	(10 * HZ)
 #define AIOS_SHUTDOWN_MAX	(60 * HZ)
+/* Namespace ids looked at one by one where there is no list (NVMe 1.0). */
+#define AIOS_MAX_SCAN_NSID	4096
 
 /*
  * Recovery: a command is resent after a controller reset at most this many
@@ -215,6 +217,7 @@ struct aios_ctrl {
 	char firmware[9];
 	u32 max_xfer;			/* bytes, MDTS and our PRP cap */
 	u32 nn;
+	u32 vs;				/* the version register */
 	u16 oncs;
 	bool vwc;
 
@@ -366,6 +369,7 @@ extern unsigned int aios_fault_disable;
 extern unsigned int aios_fault_drop_irq;
 extern int aios_fault_queue_setup;
 extern unsigned int aios_fault_gone;
+extern unsigned int aios_fault_ns_list;
 bool aios_fault_take(unsigned int *count);
 #define aios_fault_is_gone()	READ_ONCE(aios_fault_gone)
 #else

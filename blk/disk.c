@@ -461,40 +461,90 @@ static int aios_identify_ns(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns 
 	return aios_admin_sync(ctrl, &cmd, id, sizeof(*id), NULL);
 }
 
-/* Adds a disk for every active namespace (Identify CNS 02h lists them). */
-int aios_ns_scan(struct aios_ctrl *ctrl)
+/* A disk for namespace @nsid if it is active (a non-zero size). */
+static int aios_ns_scan_one(struct aios_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
+{
+	int err = aios_identify_ns(ctrl, nsid, id);
+
+	if (err) {
+		dev_err(ctrl->dev, "Identify Namespace %u failed: %d\n", nsid, err);
+		return err;
+	}
+	return id->nsze ? aios_ns_add(ctrl, nsid, id) : 0;
+}
+
+/*
+ * The active namespaces as Identify CNS 02h lists them, 1024 a page, each
+ * page those above the last one of the page before.  -EINVAL: the
+ * controller does not know the list (nothing added).
+ */
+static int aios_ns_scan_list(struct aios_ctrl *ctrl, __le32 *list, struct nvme_id_ns *id)
 {
 	struct nvme_command cmd = { };
+	u32 nsid = 0;
+	int i, err;
+
+	cmd.identify.opcode = nvme_admin_identify;
+	cmd.identify.cns = NVME_ID_CNS_NS_ACTIVE_LIST;
+	for (;;) {
+		cmd.identify.nsid = cpu_to_le32(nsid);
+		err = aios_fault_take(&aios_fault_ns_list) ? -EINVAL :
+		      aios_admin_sync(ctrl, &cmd, list, NVME_IDENTIFY_DATA_SIZE, NULL);
+		/* Refused after a first page: no fallback, which would add them twice. */
+		if (err == -EINVAL && nsid)
+			err = -EIO;
+		if (err)
+			return err;
+		for (i = 0; i < NVME_IDENTIFY_DATA_SIZE / 4 && list[i]; i++) {
+			nsid = le32_to_cpu(list[i]);
+			err = aios_ns_scan_one(ctrl, nsid, id);
+			if (err)
+				return err;
+		}
+		if (i < NVME_IDENTIFY_DATA_SIZE / 4 || nsid >= ctrl->nn)
+			return 0;
+	}
+}
+
+/* Before NVMe 1.1 there is no list: every id up to NN, the first few thousand. */
+static int aios_ns_scan_each(struct aios_ctrl *ctrl, struct nvme_id_ns *id)
+{
+	u32 nsid, nn = min_t(u32, ctrl->nn, AIOS_MAX_SCAN_NSID);
+	int err;
+
+	if (ctrl->nn > nn)
+		dev_warn(ctrl->dev, "%u namespace ids: only the first %u are looked at\n",
+			 ctrl->nn, nn);
+	for (nsid = 1; nsid <= nn; nsid++) {
+		err = aios_ns_scan_one(ctrl, nsid, id);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Adds a disk for every active namespace. */
+int aios_ns_scan(struct aios_ctrl *ctrl)
+{
 	struct nvme_id_ns *id;
 	__le32 *list;
-	int i, err;
+	int err = -EINVAL;
 
 	list = kzalloc(NVME_IDENTIFY_DATA_SIZE, GFP_KERNEL);
 	id = kzalloc(sizeof(*id), GFP_KERNEL);
-	err = -ENOMEM;
-	if (!list || !id)
-		goto out;
-	cmd.identify.opcode = nvme_admin_identify;
-	cmd.identify.cns = NVME_ID_CNS_NS_ACTIVE_LIST;
-	err = aios_admin_sync(ctrl, &cmd, list, NVME_IDENTIFY_DATA_SIZE, NULL);
-	if (err) {
-		dev_err(ctrl->dev, "cannot list the active namespaces: %d\n", err);
+	if (!list || !id) {
+		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < NVME_IDENTIFY_DATA_SIZE / 4 && list[i]; i++) {
-		u32 nsid = le32_to_cpu(list[i]);
-
-		err = aios_identify_ns(ctrl, nsid, id);
-		if (err) {
-			dev_err(ctrl->dev, "Identify Namespace %u failed: %d\n", nsid, err);
-			goto out;
-		}
-		if (!id->nsze)
-			continue;
-		err = aios_ns_add(ctrl, nsid, id);
-		if (err)
-			goto out;
+	if (ctrl->vs >= NVME_VS(1, 1, 0))
+		err = aios_ns_scan_list(ctrl, list, id);
+	if (err == -EINVAL) {
+		dev_info(ctrl->dev, "no active namespace list (NVMe %u.%u): scanning namespace ids\n",
+			 ctrl->vs >> 16, (ctrl->vs >> 8) & 0xff);
+		err = aios_ns_scan_each(ctrl, id);
 	}
+	if (err)
+		dev_err(ctrl->dev, "cannot scan the namespaces: %d\n", err);
 out:
 	kfree(id);
 	kfree(list);

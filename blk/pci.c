@@ -64,6 +64,11 @@ unsigned int aios_fault_gone;
 module_param_named(fault_gone, aios_fault_gone, uint, 0600);
 MODULE_PARM_DESC(fault_gone, "Testing only: 1 makes teardown find the controller gone");
 
+/* Test hook: a controller without the active namespace list (as before NVMe 1.1). */
+unsigned int aios_fault_ns_list;
+module_param_named(fault_ns_list, aios_fault_ns_list, uint, 0600);
+MODULE_PARM_DESC(fault_ns_list, "Testing only: N refuses the next N active namespace lists");
+
 /* Takes one of the faults a test hook's counter asked for. */
 bool aios_fault_take(unsigned int *count)
 {
@@ -259,6 +264,7 @@ static int aios_ctrl_map(struct aios_ctrl *ctrl)
 		goto unmap;
 	}
 	ctrl->db_stride = 4U << NVME_CAP_STRIDE(ctrl->cap);
+	ctrl->vs = readl(ctrl->bar + NVME_REG_VS);
 	ctrl->ready_timeout = (NVME_CAP_TIMEOUT(ctrl->cap) + 1) * HZ / 2;
 	/* Until Identify tells RTD3E. */
 	ctrl->shutdown_timeout = ctrl->ready_timeout;
