@@ -50,6 +50,7 @@ struct aiosfs_sb_info {
 	struct ratelimit_state s_err_ratelimit;
 	struct aios_lbio_dev *s_lbio;		/* the device, for the read paths */
 	bool s_poll;				/* spin before sleeping on its I/O */
+	struct aiosfs_jdisk *s_jdisk;		/* from recovery or the first rw start */
 
 	/* The write side: all NULL/0 on a read-only mount. */
 	struct aiosfs_journal *s_journal;
@@ -314,16 +315,6 @@ int aiosfs_journal_load(struct super_block *sb);
 int aiosfs_journal_open_log(struct super_block *sb);
 /* After an error: nothing more commits; the log keeps what had. */
 void aiosfs_journal_abort_fs(struct super_block *sb, int err);
-/* The journal inode's blocks, for the writer and for recovery. */
-struct aiosfs_jext {
-	u32 lblk;
-	u32 len;
-	u64 pblk;
-};
-
-int aiosfs_jext_map(struct super_block *sb, struct inode *inode, u32 nblocks,
-		    struct aiosfs_jext **ext, u32 *nr);
-u64 aiosfs_jext_pblk(const struct aiosfs_jext *ext, u32 nr, u32 lblk);
 void aiosfs_journal_destroy(struct super_block *sb);
 /* Journals the superblock after the caller changed sbi->s_es (csum done here). */
 int aiosfs_journal_dirty_super(struct aiosfs_handle *h);
@@ -472,6 +463,57 @@ bool aiosfs_group_has_super(struct super_block *sb, u32 group);
 struct buffer_head *aiosfs_bread(struct super_block *sb, u64 blk, const char *what);
 struct aiosfs_group_desc *aiosfs_group_desc(struct super_block *sb, u32 group);
 u64 aiosfs_gd_inode_table(struct super_block *sb, struct aiosfs_group_desc *gd);
+
+/* jdisk.c: the on-disk journal, shared by recovery and the writer. */
+struct aiosfs_jext {
+	u32 lblk;
+	u32 len;
+	u64 pblk;
+};
+
+/* mke2fs makes 1024 blocks at least: a smaller journal inode is damage. */
+#define AIOSFS_JBD_MIN_BLOCKS	32
+
+struct aiosfs_jdisk {
+	struct super_block *sb;
+	u32 ino;
+	u32 nblocks;			/* the journal inode's size */
+	struct aiosfs_jext *ext;	/* sorted, covering [0, nblocks) */
+	u32 nr_ext;
+	struct buffer_head *sbh;	/* the journal superblock, block 0 */
+	/* From the journal superblock, as aiosfs_jdisk_read_super() found it: */
+	bool v2;
+	u32 compat, incompat;
+	u32 first, maxlen;		/* the log is [first, maxlen) */
+	u32 start;			/* 0: the log is empty */
+	u32 sequence;			/* of the transaction at start */
+	s32 rec_errno;			/* an error jbd2 recorded before a crash */
+	bool csum;			/* csum v2 or v3 */
+	bool csum_v3;
+	bool crc32;			/* the old v1 transaction crc32 */
+	bool is64;
+	u32 seed;
+	unsigned int tag_bytes;
+};
+
+/* Transaction ids wrap: compare them like jbd2 does. */
+static inline bool aiosfs_tid_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+struct aiosfs_jdisk *aiosfs_jdisk_get(struct super_block *sb);
+void aiosfs_jdisk_put(struct aiosfs_sb_info *sbi);
+int aiosfs_jdisk_read_super(struct aiosfs_jdisk *jd);
+u64 aiosfs_jdisk_pblk(const struct aiosfs_jdisk *jd, u32 lblk);
+u32 aiosfs_jdisk_wrap(const struct aiosfs_jdisk *jd, u64 lblk);
+bool aiosfs_jdisk_contains(const struct aiosfs_jdisk *jd, u64 blk);
+struct buffer_head *aiosfs_jdisk_bread(const struct aiosfs_jdisk *jd, u32 lblk);
+unsigned int aiosfs_jdisk_room(const struct aiosfs_jdisk *jd);
+u32 aiosfs_jdisk_tail_csum(const struct aiosfs_jdisk *jd, const void *block);
+u32 aiosfs_jdisk_commit_csum(const struct aiosfs_jdisk *jd, const void *block);
+u32 aiosfs_jdisk_block_csum(const struct aiosfs_jdisk *jd, u32 seq, const void *data);
+void aiosfs_jdisk_sb_csum(const struct aiosfs_jdisk *jd);
 
 /* recovery.c */
 int aiosfs_recover(struct super_block *sb, bool noload);

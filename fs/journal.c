@@ -78,19 +78,12 @@ struct aiosfs_journal {
 	u32 j_commit_done;		/* the newest durable transaction */
 	atomic_t j_freeing;		/* committed transactions not yet freed */
 	bool j_aborted;
-	struct aiosfs_jext *j_ext;
-	u32 j_nr_ext;
-	u32 j_first, j_maxlen;		/* the log is [first, maxlen) */
+	struct aiosfs_jdisk *j_disk;	/* the log is [first, maxlen) there */
 	u32 j_head;			/* the next block to write */
 	u32 j_used;			/* blocks from the tail to the head */
 	u32 j_max_txn;			/* blocks a transaction may take */
 	struct xarray j_ckpt;		/* home block -> struct aiosfs_ckpt */
 	u32 j_nr_ckpt;
-	struct buffer_head *j_sbh;
-	bool j_csum;			/* csum v3 */
-	bool j_64bit;
-	u32 j_seed;
-	unsigned int j_tag_bytes;
 	struct delayed_work j_work;	/* the periodic commit */
 };
 
@@ -104,11 +97,6 @@ struct aiosfs_handle {
 static struct aiosfs_journal *aiosfs_j(struct super_block *sb)
 {
 	return AIOSFS_SB(sb)->s_journal;
-}
-
-static bool aiosfs_tid_geq(u32 a, u32 b)
-{
-	return (s32)(a - b) >= 0;
 }
 
 static struct aiosfs_txn *aiosfs_txn_new(u32 tid)
@@ -141,30 +129,20 @@ static bool aiosfs_txn_empty(struct aiosfs_txn *t)
 	return !t->t_nr_buffers && !t->t_nr_revoked && !t->t_nr_ordered;
 }
 
-/* The physical block of journal block lblk, inside the mapped extents. */
-u64 aiosfs_jext_pblk(const struct aiosfs_jext *ext, u32 nr, u32 lblk)
-{
-	u32 lo = 0, hi = nr;
-
-	while (hi - lo > 1) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		if (ext[mid].lblk <= lblk)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return ext[lo].pblk + (lblk - ext[lo].lblk);
-}
-
 static u64 aiosfs_jpblk(struct aiosfs_journal *j, u32 lblk)
 {
-	return aiosfs_jext_pblk(j->j_ext, j->j_nr_ext, lblk);
+	return aiosfs_jdisk_pblk(j->j_disk, lblk);
+}
+
+/* Blocks of the log, which is circular. */
+static u32 aiosfs_jlog_len(struct aiosfs_journal *j)
+{
+	return j->j_disk->maxlen - j->j_disk->first;
 }
 
 static u32 aiosfs_jnext(struct aiosfs_journal *j, u32 pos)
 {
-	return pos + 1 < j->j_maxlen ? pos + 1 : j->j_first;
+	return aiosfs_jdisk_wrap(j->j_disk, (u64)pos + 1);
 }
 
 /*
@@ -219,19 +197,16 @@ void aiosfs_journal_abort_fs(struct super_block *sb, int err)
 /* The journal superblock, with FUA: it says where the log starts. */
 static int aiosfs_jsb_write(struct aiosfs_journal *j, u32 start, u32 sequence)
 {
-	struct aiosfs_jbd_super *js = (void *)j->j_sbh->b_data;
+	struct aiosfs_jbd_super *js = (void *)j->j_disk->sbh->b_data;
 	int err;
 
-	lock_buffer(j->j_sbh);
+	lock_buffer(j->j_disk->sbh);
 	js->s_start = cpu_to_be32(start);
 	js->s_sequence = cpu_to_be32(sequence);
-	if (j->j_csum) {
-		js->s_checksum = 0;
-		js->s_checksum = cpu_to_be32(aiosfs_crc(~0U, js, sizeof(*js)));
-	}
-	unlock_buffer(j->j_sbh);
-	mark_buffer_dirty(j->j_sbh);
-	err = __sync_dirty_buffer(j->j_sbh, REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
+	aiosfs_jdisk_sb_csum(j->j_disk);
+	unlock_buffer(j->j_disk->sbh);
+	mark_buffer_dirty(j->j_disk->sbh);
+	err = __sync_dirty_buffer(j->j_disk->sbh, REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
 	if (err)
 		aiosfs_journal_abort(j, err);
 	return err;
@@ -315,12 +290,10 @@ static int aiosfs_freeze(struct aiosfs_journal *j, struct aiosfs_txn *t,
 
 static void aiosfs_desc_csum(struct aiosfs_journal *j, void *block)
 {
-	struct aiosfs_jbd_tail *tail = block + j->sb->s_blocksize - sizeof(*tail);
+	struct aiosfs_jbd_tail *tail = block + aiosfs_jdisk_room(j->j_disk);
 
-	if (!j->j_csum)
-		return;
-	tail->t_checksum = 0;
-	tail->t_checksum = cpu_to_be32(aiosfs_crc(j->j_seed, block, j->sb->s_blocksize));
+	if (j->j_disk->csum)
+		tail->t_checksum = cpu_to_be32(aiosfs_jdisk_tail_csum(j->j_disk, block));
 }
 
 static void aiosfs_jhdr(void *block, u32 type, u32 tid)
@@ -360,16 +333,15 @@ static void aiosfs_log_block(struct aiosfs_journal *j, struct aiosfs_jio *io, st
 
 static u32 aiosfs_revoke_per_block(struct aiosfs_journal *j)
 {
-	u32 room = j->sb->s_blocksize - sizeof(struct aiosfs_jbd_revoke_header) -
-		   (j->j_csum ? sizeof(struct aiosfs_jbd_tail) : 0);
+	u32 room = aiosfs_jdisk_room(j->j_disk) - sizeof(struct aiosfs_jbd_revoke_header);
 
-	return room / (j->j_64bit ? 8 : 4);
+	return room / (j->j_disk->is64 ? 8 : 4);
 }
 
 static void aiosfs_log_revokes(struct aiosfs_journal *j, struct aiosfs_txn *t,
 			       struct aiosfs_jio *io, struct aiosfs_logpages *lp)
 {
-	u32 per = aiosfs_revoke_per_block(j), in = 0, rec = j->j_64bit ? 8 : 4;
+	u32 per = aiosfs_revoke_per_block(j), in = 0, rec = j->j_disk->is64 ? 8 : 4;
 	struct aiosfs_jbd_revoke_header *r = NULL;
 	struct page *page = NULL;
 	unsigned long blk;
@@ -391,7 +363,7 @@ static void aiosfs_log_revokes(struct aiosfs_journal *j, struct aiosfs_txn *t,
 			in = 0;
 		}
 		p = (u8 *)(r + 1) + in * rec;
-		if (j->j_64bit)
+		if (j->j_disk->is64)
 			put_unaligned_be64(blk, p);
 		else
 			put_unaligned_be32(blk, p);
@@ -407,20 +379,18 @@ static void aiosfs_log_revokes(struct aiosfs_journal *j, struct aiosfs_txn *t,
 static void aiosfs_fill_tag(struct aiosfs_journal *j, void *tagp, u64 blk, u32 flags,
 			    const void *data, u32 tid)
 {
-	if (j->j_csum) {
+	if (j->j_disk->csum_v3) {
 		struct aiosfs_jbd_tag3 *t = tagp;
-		__be32 seq = cpu_to_be32(tid);
-		u32 crc = aiosfs_crc(j->j_seed, &seq, sizeof(seq));
 
 		t->t_blocknr = cpu_to_be32(lower_32_bits(blk));
 		t->t_blocknr_high = cpu_to_be32(upper_32_bits(blk));
 		t->t_flags = cpu_to_be32(flags);
-		t->t_checksum = cpu_to_be32(aiosfs_crc(crc, data, j->sb->s_blocksize));
+		t->t_checksum = cpu_to_be32(aiosfs_jdisk_block_csum(j->j_disk, tid, data));
 	} else {
 		struct aiosfs_jbd_tag *t = tagp;
 
 		t->t_blocknr = cpu_to_be32(lower_32_bits(blk));
-		if (j->j_64bit)
+		if (j->j_disk->is64)
 			t->t_blocknr_high = cpu_to_be32(upper_32_bits(blk));
 		t->t_flags = cpu_to_be16(flags);
 	}
@@ -449,7 +419,7 @@ static struct page *aiosfs_log_copy(struct aiosfs_journal *j, struct aiosfs_froz
 
 static void aiosfs_last_tag(struct aiosfs_journal *j, void *tagp)
 {
-	if (j->j_csum)
+	if (j->j_disk->csum_v3)
 		((struct aiosfs_jbd_tag3 *)tagp)->t_flags |= cpu_to_be32(AIOSFS_JBD_FLAG_LAST_TAG);
 	else
 		((struct aiosfs_jbd_tag *)tagp)->t_flags |= cpu_to_be16(AIOSFS_JBD_FLAG_LAST_TAG);
@@ -459,7 +429,7 @@ static int aiosfs_log_buffers(struct aiosfs_journal *j, struct aiosfs_txn *t,
 			      struct aiosfs_frozen *f, u32 nr, struct aiosfs_jio *io,
 			      struct aiosfs_logpages *lp)
 {
-	unsigned int end = j->sb->s_blocksize - (j->j_csum ? sizeof(struct aiosfs_jbd_tail) : 0);
+	unsigned int end = aiosfs_jdisk_room(j->j_disk);
 	u32 i = 0, first, k;
 
 	while (i < nr) {
@@ -473,7 +443,7 @@ static int aiosfs_log_buffers(struct aiosfs_journal *j, struct aiosfs_txn *t,
 		p = desc + sizeof(struct aiosfs_jbd_header);
 		first = i;
 		/* Room for a tag, plus the uuid after the first one. */
-		while (i < nr && p + j->j_tag_bytes + (i == first ? 16 : 0) <= desc + end) {
+		while (i < nr && p + j->j_disk->tag_bytes + (i == first ? 16 : 0) <= desc + end) {
 			u32 flags = i == first ? 0 : AIOSFS_JBD_FLAG_SAME_UUID;
 
 			f[i].log = aiosfs_log_copy(j, &f[i], lp, &flags);
@@ -482,7 +452,7 @@ static int aiosfs_log_buffers(struct aiosfs_journal *j, struct aiosfs_txn *t,
 			aiosfs_fill_tag(j, p, f[i].bh->b_blocknr, flags, page_address(f[i].log),
 					t->tid);
 			last_tag = p;
-			p += j->j_tag_bytes;
+			p += j->j_disk->tag_bytes;
 			if (i == first) {
 				memcpy(p, AIOSFS_SB(j->sb)->s_es->s_uuid, 16);
 				p += 16;
@@ -501,9 +471,8 @@ static int aiosfs_log_buffers(struct aiosfs_journal *j, struct aiosfs_txn *t,
 /* Log blocks a transaction takes: revokes, descriptors, copies, commit. */
 static u32 aiosfs_txn_blocks(struct aiosfs_journal *j, struct aiosfs_txn *t, u32 nr)
 {
-	unsigned int room = j->sb->s_blocksize - sizeof(struct aiosfs_jbd_header) - 16 -
-			    (j->j_csum ? sizeof(struct aiosfs_jbd_tail) : 0);
-	u32 per_desc = room / j->j_tag_bytes;
+	unsigned int room = aiosfs_jdisk_room(j->j_disk) - sizeof(struct aiosfs_jbd_header) - 16;
+	u32 per_desc = room / j->j_disk->tag_bytes;
 
 	return DIV_ROUND_UP(t->t_nr_revoked, aiosfs_revoke_per_block(j)) +
 	       DIV_ROUND_UP(nr, per_desc) + nr + 1;
@@ -621,8 +590,8 @@ static struct page *aiosfs_commit_block(struct aiosfs_journal *j, struct aiosfs_
 	ktime_get_coarse_real_ts64(&now);
 	c->h_commit_sec = cpu_to_be64(now.tv_sec);
 	c->h_commit_nsec = cpu_to_be32(now.tv_nsec);
-	if (j->j_csum)
-		c->h_chksum[0] = cpu_to_be32(aiosfs_crc(j->j_seed, c, j->sb->s_blocksize));
+	if (j->j_disk->csum)
+		c->h_chksum[0] = cpu_to_be32(aiosfs_jdisk_commit_csum(j->j_disk, c));
 	return page;
 }
 
@@ -713,11 +682,11 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 	aios_lbio_batch_init(data, AIOSFS_SB(j->sb)->s_poll);
 	aiosfs_send_ordered(t, data);
 	need = aiosfs_txn_blocks(j, t, nr);
-	if (WARN_ON_ONCE(need > j->j_maxlen - j->j_first)) {
+	if (WARN_ON_ONCE(need > aiosfs_jlog_len(j))) {
 		err = -ENOSPC;
 		goto fail;
 	}
-	if (j->j_used + need > j->j_maxlen - j->j_first) {
+	if (j->j_used + need > aiosfs_jlog_len(j)) {
 		/* t is closed but not logged: the log must expect it next. */
 		err = aiosfs_checkpoint(j, t->tid);
 		if (err)
@@ -738,7 +707,7 @@ static int aiosfs_commit_locked(struct aiosfs_journal *j, struct aiosfs_txn **do
 	aiosfs_to_checkpoint(j, t, f, nr);
 	kvfree(f);
 	aiosfs_release_busy(j->sb, t->tid);
-	if (j->j_nr_ckpt > AIOSFS_CKPT_MAX || j->j_used > (j->j_maxlen - j->j_first) / 2)
+	if (j->j_nr_ckpt > AIOSFS_CKPT_MAX || j->j_used > aiosfs_jlog_len(j) / 2)
 		aiosfs_checkpoint(j, j->j_running->tid);
 	return 1;
 
@@ -771,9 +740,9 @@ static int aiosfs_commit(struct aiosfs_journal *j, u32 tid, bool any,
 
 	aiosfs_fstamp(fc ? fc->times : NULL, AIOSFS_FS_CLOSE);
 	mutex_lock(&j->j_commit_mutex);
-	if (any || aiosfs_tid_geq(tid, j->j_running->tid))
+	if (any || !aiosfs_tid_before(tid, j->j_running->tid))
 		ret = aiosfs_commit_locked(j, &done, fc);
-	else if (!aiosfs_tid_geq(j->j_commit_done, tid))
+	else if (aiosfs_tid_before(j->j_commit_done, tid))
 		ret = -EIO;	/* an aborted commit left it behind */
 	if (fc && !list_empty(&fc->node)) {
 		/* Its transaction is still running, empty of what it waits for. */
@@ -801,7 +770,7 @@ int aiosfs_journal_commit_tid(struct super_block *sb, u32 tid, struct aiosfs_fsy
 
 	if (!j)
 		return 0;
-	if (aiosfs_tid_geq(READ_ONCE(j->j_commit_done), tid))
+	if (!aiosfs_tid_before(READ_ONCE(j->j_commit_done), tid))
 		return 0;
 	if (fc) {
 		/* The commit of tid, whoever runs it, will wait for our data. */
@@ -830,7 +799,7 @@ bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid)
 {
 	struct aiosfs_journal *j = aiosfs_j(sb);
 
-	return !j || aiosfs_tid_geq(READ_ONCE(j->j_commit_done), tid);
+	return !j || !aiosfs_tid_before(READ_ONCE(j->j_commit_done), tid);
 }
 
 int aiosfs_journal_force_commit(struct super_block *sb)
@@ -1151,119 +1120,54 @@ int aiosfs_journal_dirty_super(struct aiosfs_handle *h)
 	return aiosfs_journal_dirty_metadata(h, sbi->s_sbh);
 }
 
-/*
- * The journal inode's first nblocks blocks, which must all be written, as
- * extents sorted by logical block (*ext is kfree()d by the caller).
- */
-int aiosfs_jext_map(struct super_block *sb, struct inode *inode, u32 nblocks,
-		    struct aiosfs_jext **ext, u32 *nr)
-{
-	struct aiosfs_map map;
-	u32 lblk, cap = 0;
-	int err;
-
-	*ext = NULL;
-	*nr = 0;
-	for (lblk = 0; lblk < nblocks; lblk += map.m_len) {
-		err = aiosfs_map_blocks(inode, lblk, nblocks - lblk, &map);
-		if (err)
-			return err;
-		if (!map.m_pblk || map.m_unwritten) {
-			pr_err("(%s): the journal has a hole at block %u\n", sb->s_id, lblk);
-			return -AIOSFS_EFSCORRUPTED;
-		}
-		if (*nr == cap) {
-			struct aiosfs_jext *e;
-
-			cap = max(16U, 2 * cap);
-			e = krealloc_array(*ext, cap, sizeof(*e), GFP_KERNEL);
-			if (!e)
-				return -ENOMEM;
-			*ext = e;
-		}
-		(*ext)[(*nr)++] = (struct aiosfs_jext){ lblk, map.m_len, map.m_pblk };
-	}
-	return 0;
-}
-
-static int aiosfs_jopen(struct aiosfs_journal *j)
-{
-	struct super_block *sb = j->sb;
-	u32 ino = le32_to_cpu(AIOSFS_SB(sb)->s_es->s_journal_inum);
-	struct inode *inode;
-	u64 nblocks;
-	int err;
-
-	if (ino != AIOSFS_JOURNAL_INO) {
-		pr_err("(%s): the journal is not inode %u (it is %u): not supported\n", sb->s_id,
-		       AIOSFS_JOURNAL_INO, ino);
-		return -EOPNOTSUPP;
-	}
-	inode = aiosfs_iget(sb, ino);
-	if (IS_ERR(inode))
-		return PTR_ERR(inode);
-	nblocks = i_size_read(inode) >> sb->s_blocksize_bits;
-	if (!S_ISREG(inode->i_mode) || nblocks < 32 || nblocks > U32_MAX) {
-		pr_err("(%s): bad journal inode (mode 0%o, %llu blocks)\n", sb->s_id,
-		       inode->i_mode, nblocks);
-		err = -AIOSFS_EFSCORRUPTED;
-	} else {
-		err = aiosfs_jext_map(sb, inode, nblocks, &j->j_ext, &j->j_nr_ext);
-		j->j_maxlen = nblocks;
-	}
-	iput(inode);
-	return err;
-}
-
 #define AIOSFS_JBD_WRITE_INCOMPAT					\
 	(AIOSFS_JBD_INCOMPAT_REVOKE | AIOSFS_JBD_INCOMPAT_64BIT |	\
 	 AIOSFS_JBD_INCOMPAT_CSUM_V3)
 
-/* The journal superblock: what this writer can keep. */
-static int aiosfs_jsb_check(struct aiosfs_journal *j)
+/* Beyond what any jbd2 journal must be (jdisk.c): what this writer can keep. */
+static int aiosfs_jwrite_check(struct aiosfs_journal *j)
 {
-	struct aiosfs_jbd_super *js = (void *)j->j_sbh->b_data;
+	struct aiosfs_jdisk *jd = j->j_disk;
 	struct super_block *sb = j->sb;
-	u32 incompat = be32_to_cpu(js->s_feature_incompat);
-	u32 maxlen = be32_to_cpu(js->s_maxlen), first = be32_to_cpu(js->s_first);
 
-	if (be32_to_cpu(js->s_header.h_magic) != AIOSFS_JBD_MAGIC ||
-	    be32_to_cpu(js->s_header.h_blocktype) != AIOSFS_JBD_SUPER_V2 ||
-	    be32_to_cpu(js->s_blocksize) != sb->s_blocksize || maxlen > j->j_maxlen ||
-	    maxlen < 32 || !first || first >= maxlen - 16) {
-		pr_err("(%s): bad or old (v1) journal superblock\n", sb->s_id);
-		return -AIOSFS_EFSCORRUPTED;
-	}
-	if ((incompat & ~AIOSFS_JBD_WRITE_INCOMPAT) || js->s_feature_ro_compat ||
-	    (be32_to_cpu(js->s_feature_compat) & AIOSFS_JBD_COMPAT_CHECKSUM)) {
-		pr_err("(%s): journal features 0x%x/0x%x/0x%x: aiosfs writes only revoke, 64bit and csum_v3\n",
-		       sb->s_id, be32_to_cpu(js->s_feature_compat), incompat,
-		       be32_to_cpu(js->s_feature_ro_compat));
+	/* Another inode (an old tune2fs -j of a mounted volume) is also a user file. */
+	if (jd->ino != AIOSFS_JOURNAL_INO) {
+		pr_err("(%s): the journal is not inode %u (it is %u): not supported\n", sb->s_id,
+		       AIOSFS_JOURNAL_INO, jd->ino);
 		return -EOPNOTSUPP;
 	}
-	if (js->s_start) {
+	if (!jd->v2 || jd->maxlen < AIOSFS_JBD_MIN_BLOCKS || jd->first >= jd->maxlen - 16) {
+		pr_err("(%s): an old (v1) journal superblock, or a log too small to write (%u blocks from %u)\n",
+		       sb->s_id, jd->maxlen, jd->first);
+		return -AIOSFS_EFSCORRUPTED;
+	}
+	if ((jd->incompat & ~AIOSFS_JBD_WRITE_INCOMPAT) || jd->crc32) {
+		pr_err("(%s): journal features 0x%x/0x%x: aiosfs writes only revoke, 64bit and csum_v3\n",
+		       sb->s_id, jd->compat, jd->incompat);
+		return -EOPNOTSUPP;
+	}
+	if (jd->start) {
 		pr_err("(%s): the journal is not empty but needs_recovery is clear; run e2fsck\n",
 		       sb->s_id);
 		return -AIOSFS_EFSCORRUPTED;
 	}
-	j->j_csum = incompat & AIOSFS_JBD_INCOMPAT_CSUM_V3;
-	j->j_64bit = incompat & AIOSFS_JBD_INCOMPAT_64BIT;
-	if (!j->j_64bit && AIOSFS_SB(sb)->s_blocks_count > U32_MAX) {
+	if (!jd->is64 && AIOSFS_SB(sb)->s_blocks_count > U32_MAX) {
 		pr_err("(%s): a journal without 64bit cannot log blocks past 2^32\n", sb->s_id);
 		return -EOPNOTSUPP;
 	}
-	if (j->j_csum) {
-		if (js->s_checksum_type != AIOSFS_JBD_CRC32C_CHKSUM) {
-			pr_err("(%s): unknown journal checksum type %u\n", sb->s_id,
-			       js->s_checksum_type);
-			return -EOPNOTSUPP;
-		}
-		j->j_seed = aiosfs_crc(~0U, js->s_uuid, sizeof(js->s_uuid));
-	}
-	j->j_tag_bytes = j->j_csum ? sizeof(struct aiosfs_jbd_tag3) : (j->j_64bit ? 12 : 8);
-	j->j_maxlen = maxlen;
-	j->j_first = first;
 	return 0;
+}
+
+static int aiosfs_jwrite_open(struct aiosfs_journal *j)
+{
+	struct aiosfs_jdisk *jd = aiosfs_jdisk_get(j->sb);
+	int err;
+
+	if (IS_ERR(jd))
+		return PTR_ERR(jd);
+	j->j_disk = jd;
+	err = aiosfs_jdisk_read_super(jd);
+	return err ?: aiosfs_jwrite_check(j);
 }
 
 static void aiosfs_journal_free(struct aiosfs_journal *j)
@@ -1276,8 +1180,6 @@ static void aiosfs_journal_free(struct aiosfs_journal *j)
 	xa_destroy(&j->j_ckpt);
 	if (j->j_running)
 		aiosfs_txn_free(j->j_running);
-	brelse(j->j_sbh);
-	kfree(j->j_ext);
 	kfree(j);
 }
 
@@ -1301,26 +1203,18 @@ int aiosfs_journal_load(struct super_block *sb)
 	mutex_init(&j->j_commit_mutex);
 	xa_init(&j->j_ckpt);
 	INIT_DELAYED_WORK(&j->j_work, aiosfs_commit_work);
-	err = aiosfs_jopen(j);
+	err = aiosfs_jwrite_open(j);
 	if (err)
 		goto fail;
-	j->j_sbh = sb_bread(sb, aiosfs_jpblk(j, 0));
-	if (!j->j_sbh) {
-		err = -EIO;
-		goto fail;
-	}
-	err = aiosfs_jsb_check(j);
-	if (err)
-		goto fail;
-	tid = be32_to_cpu(((struct aiosfs_jbd_super *)j->j_sbh->b_data)->s_sequence);
+	tid = j->j_disk->sequence;
 	j->j_running = aiosfs_txn_new(tid);
 	if (!j->j_running) {
 		err = -ENOMEM;
 		goto fail;
 	}
 	j->j_commit_done = tid - 1;
-	j->j_head = j->j_first;
-	j->j_max_txn = (j->j_maxlen - j->j_first) / 4;
+	j->j_head = j->j_disk->first;
+	j->j_max_txn = aiosfs_jlog_len(j) / 4;
 	sbi->s_es->s_feature_incompat |= cpu_to_le32(AIOSFS_FEATURE_INCOMPAT_RECOVER);
 	sbi->s_journal = j;
 	queue_delayed_work(system_long_wq, &j->j_work, sbi->s_commit_interval);
@@ -1342,7 +1236,7 @@ int aiosfs_journal_open_log(struct super_block *sb)
 {
 	struct aiosfs_journal *j = AIOSFS_SB(sb)->s_journal;
 
-	return aiosfs_jsb_write(j, j->j_first, j->j_running->tid);
+	return aiosfs_jsb_write(j, j->j_disk->first, j->j_running->tid);
 }
 
 /*

@@ -288,6 +288,7 @@ static void aiosfs_unload(struct aiosfs_sb_info *sbi)
 
 static void aiosfs_free_sbi(struct aiosfs_sb_info *sbi)
 {
+	aiosfs_jdisk_put(sbi);
 	aiosfs_unload(sbi);
 	if (sbi->s_lbio)
 		aios_lbio_dev_put(sbi->s_lbio);
