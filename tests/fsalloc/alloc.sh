@@ -8,10 +8,8 @@
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsread/helpers"
 
-dev=$(nvme_dev)
-mnt=/tmp/fsalloc.mnt
-mkdir -p $mnt
-trap "umount $mnt 2>/dev/null" EXIT
+dev=$(test_disk)
+fs_test_init /tmp/fsalloc.mnt
 aios_load
 
 # statfs_free: "free-blocks free-inodes" as the mounted filesystem says.

@@ -9,10 +9,8 @@
 . "$AIOS_ROOT/tests/fsread/helpers"
 OPS=$AIOS_ROOT/tests/fsdir/fsdir.py
 
-dev=$(nvme_dev)
-mnt=/tmp/fsdir.mnt
-mkdir -p $mnt
-trap "umount $mnt 2>/dev/null" EXIT
+dev=$(test_disk)
+fs_test_init /tmp/fsdir.mnt
 
 # check WHAT: unmount aiosfs, fsck, and compare the ext4 view with aiosfs's.
 check() {

@@ -9,10 +9,8 @@
 
 EXT=$AIOS_ROOT/tests/fsextent/extents.py
 model=/tmp/fsextent.model
-dev=$(nvme_dev)
-mnt=/tmp/fsextent.mnt
-mkdir -p $mnt
-trap "umount $mnt 2>/dev/null" EXIT
+dev=$(test_disk)
+fs_test_init /tmp/fsextent.mnt
 run mkfs.ext4 -q -F "$dev"
 aios_load
 klog_mark

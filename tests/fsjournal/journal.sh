@@ -8,7 +8,7 @@
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsread/helpers"
 
-dev=$(nvme_dev)
+dev=$(test_disk)
 copy=/dev/nvme1n1
 wait_for_dev $copy || fail "no $copy"
 mnt=/tmp/fsj.mnt
@@ -18,10 +18,6 @@ trap "umount $mnt 2>/dev/null" EXIT
 aios_load
 
 features() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Filesystem features: *//p'; }
-clean_fsck() {
-	local out
-	out=$(e2fsck -fn "$1" 2>&1) || { echo "$out"; fail "e2fsck -fn $1: $2"; }
-}
 # e2fsck_replay WHAT: a fresh copy of the crash image $img on $copy, which
 # e2fsck -fy must recover from its journal, fixing nothing worse than what
 # recovery itself does (exit 0 or 1).
@@ -48,7 +44,7 @@ assert_eq "file 7" "$(cat $mnt/f7)" "read on a rw mount"
 run umount $mnt
 features "$dev" | grep -qw needs_recovery && fail "needs_recovery left set after umount"
 dumpe2fs -h "$dev" 2>/dev/null | grep -q '^Filesystem state: *clean$' || fail "state not clean"
-clean_fsck "$dev" "after a clean rw cycle"
+fsck_clean "$dev" "after a clean rw cycle"
 
 # Metadata changes, committed, then a copy of the device as a crash.
 run mount -t aiosfs -o commit=60 "$dev" $mnt
@@ -61,7 +57,7 @@ run dd if="$dev" of=$img bs=1M count=256 status=none
 # More changes after the copy, then a clean unmount.
 chmod 0644 $mnt/f1
 run umount $mnt
-clean_fsck "$dev" "after changes and a clean unmount"
+fsck_clean "$dev" "after changes and a clean unmount"
 assert_eq "644" "$(stat -c %a $(mkdir -p /tmp/e && mount -t ext4 -o ro "$dev" /tmp/e && echo /tmp/e/f1))" "ext4 sees the last chmod"
 run umount /tmp/e
 
@@ -78,7 +74,7 @@ check_replayed() {
 
 # e2fsck replays our journal ...
 e2fsck_replay "the crash image"
-clean_fsck $copy "after e2fsck replayed"
+fsck_clean $copy "after e2fsck replayed"
 run mount -t ext4 -o ro $copy $mnt
 check_replayed $mnt
 run umount $mnt
@@ -90,7 +86,7 @@ run mount -t aiosfs $copy $mnt
 expect_klog "aiosfs: \(nvme1n1\): recovery complete" "aiosfs replay"
 check_replayed $mnt
 run umount $mnt
-clean_fsck $copy "after aiosfs replayed"
+fsck_clean $copy "after aiosfs replayed"
 rm -f $img
 
 # A small journal (1024 blocks) that many fsyncs wrap around several times,
@@ -114,7 +110,7 @@ PY
 run sync
 run dd if="$dev" of=$img bs=1M count=256 status=none
 run umount $mnt
-clean_fsck "$dev" "after the wrapping workload"
+fsck_clean "$dev" "after the wrapping workload"
 check_wrapped() {
 	local i
 	assert_eq 400 "$(ls $1 | wc -l)" "files after replay"
@@ -124,7 +120,7 @@ check_wrapped() {
 	done
 }
 e2fsck_replay "the wrapped image"
-clean_fsck $copy "after e2fsck replayed the wrapped log"
+fsck_clean $copy "after e2fsck replayed the wrapped log"
 run mount -t ext4 -o ro $copy $mnt
 check_wrapped $mnt/w
 run umount $mnt
@@ -132,7 +128,7 @@ run dd if=$img of=$copy bs=1M status=none
 run mount -t aiosfs $copy $mnt
 check_wrapped $mnt/w
 run umount $mnt
-clean_fsck $copy "after aiosfs replayed the wrapped log"
+fsck_clean $copy "after aiosfs replayed the wrapped log"
 rm -f $img
 
 # Read-only remount and back.
@@ -143,7 +139,7 @@ touch $mnt/w/f2 2>/dev/null && fail "wrote on a read-only remount"
 run mount -o remount,rw $mnt
 chmod 0600 $mnt/w/f2
 run umount $mnt
-clean_fsck "$dev" "after remounts"
+fsck_clean "$dev" "after remounts"
 
 # Files unlinked while open are on the orphan list when the "crash" copy is
 # taken: the next mount frees their blocks and inodes, whoever mounts it.
@@ -161,7 +157,7 @@ assert_eq 3 "$(ls -l /proc/$$/fd | grep -c "$mnt/o.* (deleted)")" "open unlinked
 run dd if="$dev" of=$img bs=1M count=256 status=none
 exec 3<&- 4<&- 5<&-
 run umount $mnt
-clean_fsck "$dev" "after closing the unlinked files"
+fsck_clean "$dev" "after closing the unlinked files"
 run dd if=$img of=$copy bs=1M status=none
 check_orphans_freed() {
 	local free
@@ -176,7 +172,7 @@ run mount -t aiosfs $copy $mnt
 expect_klog "aiosfs \(nvme1n1\): 3 inodes on the orphan list" "aiosfs orphan recovery"
 check_orphans_freed aiosfs
 run umount $mnt
-clean_fsck $copy "after aiosfs freed the orphans"
+fsck_clean $copy "after aiosfs freed the orphans"
 # ext4 frees them the same way from our journal and orphan chain.
 run dd if=$img of=$copy bs=1M status=none
 klog_mark
@@ -184,7 +180,7 @@ run mount -t ext4 $copy $mnt
 expect_klog "EXT4-fs \(nvme1n1\): 3 orphan inodes deleted" "ext4 orphan recovery"
 check_orphans_freed ext4
 run umount $mnt
-clean_fsck $copy "after ext4 freed the orphans"
+fsck_clean $copy "after ext4 freed the orphans"
 rm -f $img
 
 # A journaled block that starts with the jbd2 magic, here a slow symlink's
@@ -197,7 +193,7 @@ ln -s "$target" $mnt/esc || fail "cannot make the symlink"
 run sync
 run dd if="$dev" of=$img bs=1M count=256 status=none
 run umount $mnt
-clean_fsck "$dev" "after the magic symlink"
+fsck_clean "$dev" "after the magic symlink"
 blk=$(debugfs -R "bmap /esc 0" "$dev" 2>/dev/null)
 [ -n "$blk" ] && [ "$blk" -gt 0 ] || fail "no block for the symlink"
 debugfs -R "logdump -b $blk" $img >/tmp/fsj.logdump 2>&1
@@ -217,7 +213,7 @@ run dd if=$img of=$copy bs=1M status=none
 run mount -t aiosfs $copy $mnt
 check_magic_link "aiosfs's replay"
 run umount $mnt
-clean_fsck $copy "after aiosfs replayed the escaped block"
+fsck_clean $copy "after aiosfs replayed the escaped block"
 rm -f $img
 
 aios_unload

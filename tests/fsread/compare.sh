@@ -7,10 +7,8 @@
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsread/helpers"
 
-dev=$(nvme_dev)
-mnt=/tmp/fsread.mnt
-mkdir -p $mnt
-trap "umount $mnt 2>/dev/null" EXIT
+dev=$(test_disk)
+fs_test_init /tmp/fsread.mnt
 run mkfs.ext4 -q -F "$dev"
 run mount -t ext4 "$dev" $mnt
 t0=$(date +%s)

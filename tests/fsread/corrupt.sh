@@ -6,12 +6,9 @@
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsread/helpers"
 
-mnt=/tmp/fsread.mnt
 src=/tmp/fsread.src
 img=/tmp/fsread.img
-loop=""
-mkdir -p $mnt
-trap 'umount $mnt 2>/dev/null; [ -n "$loop" ] && losetup -d $loop' EXIT
+fs_test_init /tmp/fsread.mnt
 run modprobe loop
 aios_load
 

@@ -6,10 +6,8 @@
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsread/helpers"
 
-dev=$(nvme_dev)
-mnt=/tmp/fsread.mnt
-mkdir -p $mnt
-trap "umount $mnt 2>/dev/null" EXIT
+dev=$(test_disk)
+fs_test_init /tmp/fsread.mnt
 aios_load
 
 # Not a filesystem at all.

@@ -10,7 +10,7 @@
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsread/helpers"
 
-dev=$(nvme_dev)
+dev=$(test_disk)
 mnt=/tmp/fsread.mnt
 img=/tmp/recovery.img
 FS_MB=256

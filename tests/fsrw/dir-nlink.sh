@@ -10,7 +10,7 @@
 N=65010
 trap 'umount $MNT 2>/dev/null' EXIT
 fsrw_setup
-dev=$(fsrw_dev) || exit 1
+dev=$(test_disk) || exit 1
 
 nlink() { stat -c %h "$1"; }
 

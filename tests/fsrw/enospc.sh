@@ -11,7 +11,7 @@
 
 trap 'umount $MNT 2>/dev/null' EXIT
 fsrw_setup 256M
-dev=$(fsrw_dev) || exit 1
+dev=$(test_disk) || exit 1
 
 # fill DIR KIND SEED: writes until ENOSPC; prints "name size sha256" per file.
 fill() {

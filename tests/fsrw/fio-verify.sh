@@ -10,7 +10,7 @@
 
 trap 'umount $MNT 2>/dev/null' EXIT
 fsrw_setup
-dev=$(fsrw_dev) || exit 1
+dev=$(test_disk) || exit 1
 mkdir -p "$MNT/fio"
 
 # wl NAME FIO-OPTIONS...: writes and verifies, then verifies again cold.

@@ -80,7 +80,7 @@ FIXTURE_TEARDOWN(ops)
 	if (!strcmp(_metadata->name, "verify"))
 		return;
 	/* Not EXPECT: after a failed ASSERT its handler would run regardless. */
-	if (fsrw_sh("fs_umount && fsck_clean $(fsrw_dev) 'after %s' && fs_mount $(fsrw_dev)",
+	if (fsrw_sh("fs_umount && fsck_clean $(test_disk) 'after %s' && fs_mount $(test_disk)",
 		    _metadata->name)) {
 		TH_LOG("the volume is not clean after %s", _metadata->name);
 		_metadata->passed = 0;

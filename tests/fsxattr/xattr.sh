@@ -10,10 +10,8 @@
 . "$AIOS_ROOT/tests/fsread/helpers"
 
 XA="$PY $AIOS_ROOT/tests/fsxattr/xa.py"
-dev=$(nvme_dev)
-mnt=/tmp/fsxattr.mnt
-mkdir -p $mnt
-trap "umount $mnt 2>/dev/null" EXIT
+dev=$(test_disk)
+fs_test_init /tmp/fsxattr.mnt
 aios_load
 
 # expect WANT CMD...: CMD's output must be WANT.

@@ -94,6 +94,9 @@ nvme_disk() {
 	fail "no NVMe disk with serial $1"
 }
 
+# The disk under test: the first drive's, through nvme.ko.
+test_disk() { nvme_disk aios0; }
+
 # fsck_clean DEV WHAT: e2fsck -fn exits 0 and reports no problem.  Its
 # suggestions to optimize ("extent tree could be narrower. Optimize? no")
 # are not problems: ext4 leaves such trees too.  Sets E2_FREEB and E2_FREEI
