@@ -660,7 +660,7 @@ vm_fault_t aiosfs_page_mkwrite(struct vm_fault *vmf);
 loff_t aiosfs_file_llseek(struct file *file, loff_t offset, int whence);
 int aiosfs_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo, u64 start, u64 len);
 
-/* fsync.c, and the runs of pages that it and the journal write through lbio. */
+/* page-io.c: runs of pages written through lbio, for fsync and the journal. */
 struct aiosfs_runs {
 	struct super_block *sb;
 	struct aios_lbio_batch *batch;
@@ -676,10 +676,22 @@ void aiosfs_runs_init(struct aiosfs_runs *r, struct super_block *sb,
 		      struct aios_lbio_batch *batch, aios_lbio_end_t end_io, void *private);
 void aiosfs_runs_add(struct aiosfs_runs *r, u64 pblk, struct page *page);
 void aiosfs_runs_submit(struct aiosfs_runs *r);
-int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 int aiosfs_send_data(struct inode *inode, loff_t start, loff_t end,
 		     struct aios_lbio_batch *batch, bool *fua);
 int aiosfs_dev_flush(struct super_block *sb);
+
+/*
+ * Whether the block at device block pblk extends the run being built in
+ * lbio, whose next block would be next: the one test of every run builder
+ * (page-io.c and both read paths).
+ */
+static inline bool aiosfs_run_continues(const struct aios_lbio *lbio, u64 next, u64 pblk)
+{
+	return !aios_lbio_full(lbio) && pblk == next;
+}
+
+/* fsync.c */
+int aiosfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 
 /* falloc.c */
 long aiosfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len);

@@ -199,7 +199,7 @@ static int aiosfs_rd_add(struct aiosfs_rd_batch *b, pgoff_t index, u64 pblk)
 {
 	struct page *page;
 
-	if (b->cur && (aios_lbio_full(&b->cur->lbio) || b->next_pblk != pblk ||
+	if (b->cur && (!aiosfs_run_continues(&b->cur->lbio, b->next_pblk, pblk) ||
 		       index == b->wait_end))
 		aiosfs_rd_close(b);
 	if (!b->cur) {
@@ -610,7 +610,7 @@ static int aiosfs_ra_folio(struct aiosfs_ra *ra, struct folio *folio)
 		return 0;
 	}
 	pblk = map->m_pblk + (index - map->m_lblk);
-	if (ra->cur && (aios_lbio_full(&ra->cur->lbio) || ra->next_pblk != pblk))
+	if (ra->cur && !aiosfs_run_continues(&ra->cur->lbio, ra->next_pblk, pblk))
 		aiosfs_ra_submit(ra);
 	if (!ra->cur) {
 		ra->cur = aiosfs_rd_alloc(ra->inode, index, pblk,
