@@ -93,6 +93,7 @@ struct aios_slot {
 	u8 give_up;
 	u8 no_resend;
 	u8 acct;			/* a bio counted in the disk's I/O statistics */
+	u8 times_rtt;			/* its round trip tells the device's (cmd.c) */
 	unsigned long acct_start;	/* from bio_start_io_acct() */
 	u64 start_ns;
 	unsigned long deadline;
@@ -240,6 +241,21 @@ static inline u16 aios_slot_cid(struct aios_queue *q, struct aios_slot *slot)
 {
 	return slot - q->slots;
 }
+
+/* cmd.c */
+#define AIOS_CMD_WRITE		0x1
+#define AIOS_CMD_FUA		0x2
+#define AIOS_CMD_PREFLUSH	0x4	/* a Flush goes ahead of it */
+
+void aios_cmd_rw(const struct aios_ns *ns, struct aios_slot *slot, sector_t sector, u32 bytes,
+		 unsigned int flags);
+void aios_cmd_flush(struct nvme_command *c, u32 nsid);
+void aios_cmd_discard(const struct aios_ns *ns, struct aios_slot *slot, sector_t sector,
+		      u32 bytes);
+void aios_cmd_write_zeroes(const struct aios_ns *ns, struct nvme_command *c, sector_t sector,
+			   u32 bytes);
+bool aios_cmd_end(struct aios_queue *q, struct aios_slot *slot, u16 status,
+		  struct block_device *bdev, const char *what, sector_t sector);
 
 /* queue.c */
 void aios_queue_init(struct aios_ctrl *ctrl, struct aios_queue *q, u16 depth);

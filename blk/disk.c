@@ -44,17 +44,9 @@ static void aios_bio_done(struct aios_queue *q, struct aios_slot *slot, u16 stat
 	unsigned long acct_start = slot->acct_start;
 	bool acct = slot->acct;
 
-	aios_slot_unmap(q, slot);
-	if ((bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE) &&
-	    bio->bi_iter.bi_size <= 16384)
-		aios_note_rtt(q, slot);
-	aios_slot_put(q, slot);
-	if (unlikely(AIOS_STATUS_CODE(status))) {
+	if (!aios_cmd_end(q, slot, status, bio->bi_bdev, blk_op_str(bio_op(bio)),
+			  bio->bi_iter.bi_sector))
 		bio->bi_status = aios_blk_status(status);
-		pr_err_ratelimited("%pg: %s at sector %llu failed: NVMe status %#x\n",
-				   bio->bi_bdev, blk_op_str(bio_op(bio)),
-				   (unsigned long long)bio->bi_iter.bi_sector, status);
-	}
 	if (acct)
 		bio_end_io_acct(bio, acct_start);
 	bio_endio(bio);
@@ -91,44 +83,6 @@ static int aios_bio_map(struct aios_queue *q, struct aios_slot *slot, struct bio
 	return 0;
 }
 
-static void aios_setup_rw(struct aios_ns *ns, struct nvme_command *c, struct bio *bio)
-{
-	u16 control = 0;
-
-	c->rw.opcode = bio_op(bio) == REQ_OP_WRITE ? nvme_cmd_write : nvme_cmd_read;
-	c->rw.nsid = cpu_to_le32(ns->nsid);
-	c->rw.slba = cpu_to_le64(bio->bi_iter.bi_sector >> (ns->lba_shift - SECTOR_SHIFT));
-	c->rw.length = cpu_to_le16((bio->bi_iter.bi_size >> ns->lba_shift) - 1);
-	if (bio->bi_opf & REQ_FUA)
-		control |= NVME_RW_FUA;
-	c->rw.control = cpu_to_le16(control);
-}
-
-/* One range, written into the slot's PRP-list page, which is DMA-able. */
-static void aios_setup_discard(struct aios_ns *ns, struct aios_slot *slot, struct bio *bio)
-{
-	struct nvme_dsm_range *range = (struct nvme_dsm_range *)slot->prp_list;
-	struct nvme_command *c = &slot->cmd;
-
-	range->cattr = 0;
-	range->nlb = cpu_to_le32(bio->bi_iter.bi_size >> ns->lba_shift);
-	range->slba = cpu_to_le64(bio->bi_iter.bi_sector >> (ns->lba_shift - SECTOR_SHIFT));
-	c->dsm.opcode = nvme_cmd_dsm;
-	c->dsm.nsid = cpu_to_le32(ns->nsid);
-	c->dsm.dptr.prp1 = cpu_to_le64(slot->prp_dma);
-	c->dsm.nr = 0;
-	c->dsm.attributes = cpu_to_le32(NVME_DSMGMT_AD);
-}
-
-static void aios_setup_write_zeroes(struct aios_ns *ns, struct nvme_command *c, struct bio *bio)
-{
-	c->write_zeroes.opcode = nvme_cmd_write_zeroes;
-	c->write_zeroes.nsid = cpu_to_le32(ns->nsid);
-	c->write_zeroes.slba = cpu_to_le64(bio->bi_iter.bi_sector >>
-					   (ns->lba_shift - SECTOR_SHIFT));
-	c->write_zeroes.length = cpu_to_le16((bio->bi_iter.bi_size >> ns->lba_shift) - 1);
-}
-
 /*
  * A bio the block layer split for an older block size (one built before a
  * format that raised it) would make a command move more than its buffer.
@@ -144,6 +98,19 @@ static bool aios_bio_fits_lbas(struct aios_ns *ns, struct bio *bio)
 			     ns->nsid, bio->bi_iter.bi_size,
 			     (unsigned long long)bio->bi_iter.bi_sector, 1U << ns->lba_shift);
 	return false;
+}
+
+static unsigned int aios_bio_cmd_flags(const struct bio *bio)
+{
+	unsigned int flags = 0;
+
+	if (bio_op(bio) == REQ_OP_WRITE)
+		flags |= AIOS_CMD_WRITE;
+	if (bio->bi_opf & REQ_FUA)
+		flags |= AIOS_CMD_FUA;
+	if (bio->bi_opf & REQ_PREFLUSH)
+		flags |= AIOS_CMD_PREFLUSH;
+	return flags;
 }
 
 /* Fills the slot for @bio; returns a block status on a bio we cannot send. */
@@ -166,18 +133,18 @@ static blk_status_t aios_bio_setup(struct aios_ns *ns, struct aios_queue *q,
 	case REQ_OP_READ:
 		if (aios_bio_map(q, slot, bio))
 			return BLK_STS_RESOURCE;
-		aios_setup_rw(ns, c, bio);
+		aios_cmd_rw(ns, slot, bio->bi_iter.bi_sector, bio->bi_iter.bi_size,
+			    aios_bio_cmd_flags(bio));
 		return BLK_STS_OK;
 	case REQ_OP_FLUSH:
 flush:
-		c->common.opcode = nvme_cmd_flush;
-		c->common.nsid = cpu_to_le32(ns->nsid);
+		aios_cmd_flush(c, ns->nsid);
 		return BLK_STS_OK;
 	case REQ_OP_DISCARD:
-		aios_setup_discard(ns, slot, bio);
+		aios_cmd_discard(ns, slot, bio->bi_iter.bi_sector, bio->bi_iter.bi_size);
 		return BLK_STS_OK;
 	case REQ_OP_WRITE_ZEROES:
-		aios_setup_write_zeroes(ns, c, bio);
+		aios_cmd_write_zeroes(ns, c, bio->bi_iter.bi_sector, bio->bi_iter.bi_size);
 		return BLK_STS_OK;
 	default:
 		return BLK_STS_NOTSUPP;
@@ -266,7 +233,7 @@ static void aios_submit_bio(struct bio *bio)
 	struct aios_slot_seq ss;
 	unsigned int qidx;
 	blk_status_t st;
-	u64 start, sample;
+	u64 sample;
 	bool wait;
 
 	bio = bio_split_to_limits(bio);
@@ -298,13 +265,8 @@ static void aios_submit_bio(struct bio *bio)
 	aios_bio_acct_start(slot, bio);
 	ss.slot = slot;
 	ss.seq = READ_ONCE(slot->seq);
-	start = ktime_get_ns();
-	/* Only a small plain read or write tells the device's round trip. */
-	if ((bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) || bio->bi_iter.bi_size > 16384 ||
-	    (bio_op(bio) != REQ_OP_READ && bio_op(bio) != REQ_OP_WRITE))
-		sample = 0;
-	else
-		sample = start;
+	/* Read before it goes: the slot may be another command's once submitted. */
+	sample = slot->times_rtt ? ktime_get_ns() : 0;
 	if ((bio->bi_opf & REQ_PREFLUSH) && bio_op(bio) == REQ_OP_WRITE && bio->bi_iter.bi_size)
 		aios_queue_submit_flush_first(q, slot, ns->nsid);
 	else

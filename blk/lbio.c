@@ -136,28 +136,29 @@ static void aios_lbio_submit_bio(struct aios_lbio *lbio)
 	submit_bio(bio);
 }
 
-/* A small plain read or write tells the device's round trip; a flush does not. */
-static bool aios_lbio_samples_rtt(const struct aios_lbio *lbio)
-{
-	return lbio->nr_pages && lbio->nr_pages <= 4 &&
-	       !(lbio->flags & (AIOS_LBIO_FUA | AIOS_LBIO_PREFLUSH));
-}
-
 static void aios_lbio_slot_done(struct aios_queue *q, struct aios_slot *slot, u16 status,
 				u64 result)
 {
 	struct aios_lbio *lbio = slot->owner;
-	bool write = lbio->flags & AIOS_LBIO_WRITE;
+	const char *what = (lbio->flags & AIOS_LBIO_WRITE) ? "lbio write" : "lbio read";
 
-	aios_slot_unmap(q, slot);
-	if (aios_lbio_samples_rtt(lbio))
-		aios_note_rtt(q, slot);
-	aios_slot_put(q, slot);
-	if (unlikely(AIOS_STATUS_CODE(status)))
-		pr_err_ratelimited("%pg: lbio %s at %llu failed: NVMe status %#x\n",
-				   lbio->dev->bdev, write ? "write" : "read",
-				   (unsigned long long)lbio->sector, status);
-	aios_lbio_complete(lbio, AIOS_STATUS_CODE(status) ? -EIO : 0);
+	if (aios_cmd_end(q, slot, status, lbio->dev->bdev, what, lbio->sector))
+		aios_lbio_complete(lbio, 0);
+	else
+		aios_lbio_complete(lbio, -EIO);
+}
+
+static unsigned int aios_lbio_cmd_flags(const struct aios_lbio *lbio)
+{
+	unsigned int flags = 0;
+
+	if (lbio->flags & AIOS_LBIO_WRITE)
+		flags |= AIOS_CMD_WRITE;
+	if (lbio->flags & AIOS_LBIO_FUA)
+		flags |= AIOS_CMD_FUA;
+	if (lbio->flags & AIOS_LBIO_PREFLUSH)
+		flags |= AIOS_CMD_PREFLUSH;
+	return flags;
 }
 
 /* Fills a slot with the lbio's read or write; 0 or a negative errno. */
@@ -174,8 +175,7 @@ static int aios_lbio_setup(struct aios_ns *ns, struct aios_queue *q, struct aios
 	slot->owner = lbio;
 	slot->done = aios_lbio_slot_done;
 	if (!lbio->nr_pages) {
-		c->common.opcode = nvme_cmd_flush;
-		c->common.nsid = cpu_to_le32(ns->nsid);
+		aios_cmd_flush(c, ns->nsid);
 		return 0;
 	}
 	for (i = 0; i < lbio->nr_pages; i++) {
@@ -186,12 +186,7 @@ static int aios_lbio_setup(struct aios_ns *ns, struct aios_queue *q, struct aios
 		}
 	}
 	aios_prp_finish(slot);
-	c->rw.opcode = write ? nvme_cmd_write : nvme_cmd_read;
-	c->rw.nsid = cpu_to_le32(ns->nsid);
-	c->rw.slba = cpu_to_le64(sector >> (ns->lba_shift - SECTOR_SHIFT));
-	c->rw.length = cpu_to_le16(((lbio->nr_pages << PAGE_SHIFT) >> ns->lba_shift) - 1);
-	if (lbio->flags & AIOS_LBIO_FUA)
-		c->rw.control = cpu_to_le16(NVME_RW_FUA);
+	aios_cmd_rw(ns, slot, sector, lbio->nr_pages << PAGE_SHIFT, aios_lbio_cmd_flags(lbio));
 	return 0;
 }
 
@@ -235,7 +230,8 @@ static int aios_lbio_submit_direct(struct aios_lbio *lbio)
 		aios_slot_put(q, slot);
 		return err;
 	}
-	lbio->start_ns = ktime_get_ns();
+	/* Read before it goes: the slot may be another command's once submitted. */
+	lbio->start_ns = slot->times_rtt ? ktime_get_ns() : 0;
 	if (lbio->batch) {
 		lbio->batch->dev = lbio->dev;
 		lbio->batch->qidx = lbio->qidx;
@@ -301,7 +297,7 @@ int aios_lbio_wait(struct aios_lbio *lbio)
 
 		if (!READ_ONCE(ctrl->dead))
 			aios_queue_poll_wait(&ctrl->ioq[lbio->qidx], aios_lbio_is_done, lbio,
-					     aios_lbio_samples_rtt(lbio) ? lbio->start_ns : 0);
+					     lbio->start_ns);
 		srcu_read_unlock(&ctrl->srcu, idx);
 	}
 	wait_for_completion_io(&lbio->wait);

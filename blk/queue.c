@@ -198,6 +198,7 @@ void aios_slot_put(struct aios_queue *q, struct aios_slot *slot)
 	slot->no_resend = 0;
 	slot->parked = 0;
 	slot->acct = 0;
+	slot->times_rtt = 0;
 	WRITE_ONCE(slot->seq, slot->seq + 1);
 	spin_lock_irqsave(&q->sq_lock, flags);
 	WARN_ON_ONCE(!__test_and_clear_bit(aios_slot_cid(q, slot), q->slot_map));
@@ -312,8 +313,7 @@ void aios_queue_submit_flush_first(struct aios_queue *q, struct aios_slot *slot,
 {
 	struct nvme_command flush = { };
 
-	flush.common.opcode = nvme_cmd_flush;
-	flush.common.nsid = cpu_to_le32(nsid);
+	aios_cmd_flush(&flush, nsid);
 	slot->chained = 1;
 	aios_queue_submit_cmd(q, slot, &flush);
 }
@@ -327,16 +327,15 @@ static void aios_rtt_sample(struct aios_queue *q, u64 rtt)
 
 /*
  * Folds a small command's round trip into the queue's EWMA (weight 1/8),
- * but not a flush's or a FUA write's: they wait for the media, and would
- * turn spinning off for the reads.  Only where an interrupt reaps it: on
- * a queue without one, a command ends when somebody polls, which says
- * more about the poller than about the device; its waiter samples the
- * device instead.
+ * but not a flush's or a FUA write's (slot->times_rtt, cmd.c): they wait
+ * for the media, and would turn spinning off for the reads.  Only where
+ * an interrupt reaps it: on a queue without one, a command ends when
+ * somebody polls, which says more about the poller than about the device;
+ * its waiter samples the device instead.
  */
 void aios_note_rtt(struct aios_queue *q, struct aios_slot *slot)
 {
-	if (q->has_irq && slot->cmd.common.opcode != nvme_cmd_flush &&
-	    !(slot->cmd.rw.control & cpu_to_le16(NVME_RW_FUA)))
+	if (q->has_irq && slot->times_rtt)
 		aios_rtt_sample(q, ktime_get_ns() - slot->start_ns);
 }
 
@@ -636,7 +635,7 @@ void aios_queue_drain_rings(struct aios_queue *q)
  */
 int aios_queue_restart(struct aios_queue *q, int *failed)
 {
-	struct nvme_command flush = { .common.opcode = nvme_cmd_flush };
+	struct nvme_command flush = { };
 	unsigned int nr_slots = q->depth - 1, cid;
 	int sent = 0, given_up = 0;
 	unsigned long flags;
@@ -667,7 +666,7 @@ int aios_queue_restart(struct aios_queue *q, int *failed)
 		slot->deadline = jiffies + aios_own_timeout(q);
 		if (slot->chained) {
 			/* The Flush ahead of a PREFLUSH write had not completed. */
-			flush.common.nsid = slot->cmd.common.nsid;
+			aios_cmd_flush(&flush, le32_to_cpu(slot->cmd.common.nsid));
 			aios_sq_write(q, cid, &flush);
 		} else {
 			aios_sq_write(q, cid, &slot->cmd);

@@ -60,7 +60,7 @@ struct aios_lbio {
 	/* Transport state. */
 	bool done;
 	unsigned int qidx;
-	u64 start_ns;
+	u64 start_ns;			/* 0: its round trip says nothing of the device */
 	struct completion wait;
 };
 
