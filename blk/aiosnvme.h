@@ -119,7 +119,8 @@ struct aios_queue {
 	u32 __iomem *sq_db;
 	u16 sq_tail;
 
-	spinlock_t cq_lock;		/* CQ head and phase */
+	/* The completion side, apart from what submitters write. */
+	spinlock_t cq_lock ____cacheline_aligned_in_smp;	/* CQ head, phase, counts */
 	struct nvme_completion *cqes;
 	dma_addr_t cq_dma;
 	u32 __iomem *cq_db;
@@ -147,7 +148,7 @@ struct aios_queue {
 	u64 rtt_ewma_ns;
 	unsigned int spin_probe;	/* counts waiters not spun for */
 
-	/* Statistics, for sysfs. */
+	/* For sysfs: submissions counted under sq_lock, completions under cq_lock. */
 	u64 nr_submitted;
 	u64 nr_irq_completed;
 	u64 nr_poll_completed;

@@ -281,15 +281,10 @@ static int aios_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned in
 	struct aios_ns *ns = bio->bi_bdev->bd_disk->private_data;
 	struct aios_ctrl *ctrl = ns->ctrl;
 	unsigned int qidx = READ_ONCE(bio->bi_cookie);
-	struct aios_queue *q;
-	int found;
 
 	if (qidx < ctrl->nr_io || qidx >= ctrl->nr_queues)
 		return 0;
-	q = &ctrl->ioq[qidx];
-	found = aios_queue_reap(q);
-	q->nr_poll_completed += found;
-	return found;
+	return aios_queue_reap(&ctrl->ioq[qidx]);
 }
 
 /* The last reference to the disk is gone: so is every user of the namespace. */

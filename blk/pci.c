@@ -143,7 +143,7 @@ static void aios_ctrl_reap(struct aios_ctrl *ctrl, bool all)
 
 		/* A failed probe may leave queues without rings. */
 		if (q->cqes && (all || q->polled))
-			q->nr_poll_completed += aios_queue_reap(q);
+			aios_queue_reap(q);
 	}
 }
 

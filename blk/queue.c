@@ -402,7 +402,7 @@ static void aios_queue_spin(struct aios_queue *q, u64 budget, bool (*done)(void 
 
 	while (!done(arg)) {
 		if (aios_queue_cqe_pending(q))
-			q->nr_poll_completed += aios_queue_reap(q);
+			aios_queue_reap(q);
 		if (done(arg) || need_resched() || ktime_get_ns() - start > budget)
 			break;
 	}
@@ -465,7 +465,7 @@ void aios_queue_poll_wait(struct aios_queue *q, bool (*done)(void *arg), void *a
 	delay = 10;
 	while (!done(arg) && !READ_ONCE(q->ctrl->dead)) {
 		usleep_range(delay, delay + delay / 4);
-		q->nr_poll_completed += aios_queue_reap(q);
+		aios_queue_reap(q);
 		delay = min(delay * 2, 1000U);
 	}
 }
@@ -483,62 +483,94 @@ unsigned int aios_poll_queue_index(struct aios_ctrl *ctrl)
 }
 
 /*
+ * Under cq_lock: copies out up to AIOS_REAP_BATCH completions and claims
+ * their commands.  Returns how many ring entries it consumed (a dropped
+ * one too); *nr says how many are in @done.
+ */
+static int aios_cq_take(struct aios_queue *q, struct aios_cqe_copy *done, int *nr)
+{
+	int seen = 0, n = 0;
+
+	while (seen < AIOS_REAP_BATCH) {
+		struct nvme_completion *cqe = &q->cqes[q->cq_head];
+		u16 status = le16_to_cpu(READ_ONCE(cqe->status));
+
+		if ((status & 1) != q->cq_phase)
+			break;
+		/* The rest of the entry is valid only once the phase is. */
+		dma_rmb();
+		if (++q->cq_head == q->depth) {
+			q->cq_head = 0;
+			q->cq_phase ^= 1;
+		}
+		seen++;
+		/* Fault injection: lose a completion, as a hung device would. */
+		if (q->qid && unlikely(aios_fault_take(&aios_fault_drop)))
+			continue;
+		done[n].cid = cqe->command_id;
+		done[n].status = status >> 1;
+		done[n].result = le64_to_cpu(cqe->result.u64);
+		done[n].claimed = aios_claim(q, done[n].cid);
+		n++;
+	}
+	*nr = n;
+	return seen;
+}
+
+/* Under cq_lock: gives consumed entries back, a doorbell write per few. */
+static void aios_cq_ring(struct aios_queue *q, int seen)
+{
+	q->cq_unrung += seen;
+	if (seen && q->cq_unrung >= aios_cq_lazy(q)) {
+		writel(q->cq_head, q->cq_db);
+		q->cq_unrung = 0;
+	}
+}
+
+/* Unlocked: ends the commands of the completions taken. */
+static void aios_cq_end(struct aios_queue *q, const struct aios_cqe_copy *done, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (unlikely(!done[i].claimed)) {
+			/* Late, after a cancel ended it, or garbage from the device. */
+			dev_warn_ratelimited(q->ctrl->dev, "queue %u: completion for no command (%u)\n",
+					     q->qid, done[i].cid);
+			continue;
+		}
+		aios_end_slot(q, &q->slots[done[i].cid], done[i].status, done[i].result);
+	}
+}
+
+/*
  * Copies out the completions that are there and claims their commands,
  * returns the ring entries to the controller, and only then ends the
  * commands, unlocked: an ending may submit again (a flush chains its
  * write) or take other locks.  Claiming under cq_lock matters to a reset:
  * once it has emptied the ring under that lock, every command the old
  * ring completed is claimed, and it resends only what is still active.
- * Returns how many completions it consumed.
+ * The queue's counters say who reaped: the interrupt handler, or a poller
+ * (a waiter, bio_poll, teardown, a reset).  Returns how many completions
+ * it ended.
  */
 int aios_queue_reap(struct aios_queue *q)
 {
 	struct aios_cqe_copy done[AIOS_REAP_BATCH];
-	int seen, n, i, total = 0;
+	bool irq = in_hardirq();
 	unsigned long flags;
+	int seen, n, total = 0;
 
 	do {
-		seen = 0;
-		n = 0;
 		spin_lock_irqsave(&q->cq_lock, flags);
-		while (seen < AIOS_REAP_BATCH) {
-			struct nvme_completion *cqe = &q->cqes[q->cq_head];
-			u16 status = le16_to_cpu(READ_ONCE(cqe->status));
-
-			if ((status & 1) != q->cq_phase)
-				break;
-			/* The rest of the entry is valid only once the phase is. */
-			dma_rmb();
-			if (++q->cq_head == q->depth) {
-				q->cq_head = 0;
-				q->cq_phase ^= 1;
-			}
-			seen++;
-			/* Fault injection: lose a completion, as a hung device would. */
-			if (q->qid && unlikely(aios_fault_take(&aios_fault_drop)))
-				continue;
-			done[n].cid = cqe->command_id;
-			done[n].status = status >> 1;
-			done[n].result = le64_to_cpu(cqe->result.u64);
-			done[n].claimed = aios_claim(q, done[n].cid);
-			n++;
-		}
-		q->cq_unrung += seen;
-		if (seen && q->cq_unrung >= aios_cq_lazy(q)) {
-			writel(q->cq_head, q->cq_db);
-			q->cq_unrung = 0;
-		}
+		seen = aios_cq_take(q, done, &n);
+		aios_cq_ring(q, seen);
+		if (irq)
+			q->nr_irq_completed += n;
+		else
+			q->nr_poll_completed += n;
 		spin_unlock_irqrestore(&q->cq_lock, flags);
-		for (i = 0; i < n; i++) {
-			if (unlikely(!done[i].claimed)) {
-				/* Late, after a cancel ended it, or garbage from the device. */
-				dev_warn_ratelimited(q->ctrl->dev,
-						     "queue %u: completion for no command (%u)\n",
-						     q->qid, done[i].cid);
-				continue;
-			}
-			aios_end_slot(q, &q->slots[done[i].cid], done[i].status, done[i].result);
-		}
+		aios_cq_end(q, done, n);
 		total += n;
 	} while (seen == AIOS_REAP_BATCH);
 	return total;
@@ -554,7 +586,7 @@ irqreturn_t aios_queue_irq(int irq, void *data)
 
 	if (unlikely(aios_fault_take(&aios_fault_drop_irq)))
 		return IRQ_HANDLED;
-	q->nr_irq_completed += aios_queue_reap(q);
+	aios_queue_reap(q);
 	return IRQ_HANDLED;
 }
 
@@ -608,15 +640,10 @@ void aios_queue_start(struct aios_queue *q)
 void aios_queue_drain_rings(struct aios_queue *q)
 {
 	unsigned long flags;
-	int n;
 
 	if (q->has_irq)
 		synchronize_irq(pci_irq_vector(q->ctrl->pdev, q->vector));
-	n = aios_queue_reap(q);
-	if (q->has_irq)
-		q->nr_irq_completed += n;
-	else
-		q->nr_poll_completed += n;
+	aios_queue_reap(q);
 	spin_lock_irqsave(&q->cq_lock, flags);
 	spin_lock(&q->sq_lock);
 	aios_queue_reset_rings(q);
