@@ -309,7 +309,6 @@ int aios_ns_ioctl(struct aios_ns *ns, unsigned int cmd, void __user *argp);
 #ifdef AIOS_TEST
 void aios_selftest_init(void);
 void aios_selftest_exit(void);
-int aios_test_pm_cycle(const char *bdf, unsigned int ms);	/* pci.c */
 #else
 static inline void aios_selftest_init(void) { }
 static inline void aios_selftest_exit(void) { }
@@ -381,6 +380,7 @@ static inline unsigned long aios_own_timeout(const struct aios_queue *q)
 }
 
 #ifdef AIOS_TEST
+int aios_test_pm_cycle(const char *bdf, unsigned int ms);
 extern unsigned int aios_fault_drop;
 extern unsigned int aios_fault_disable;
 extern unsigned int aios_fault_drop_irq;

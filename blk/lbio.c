@@ -148,18 +148,10 @@ static void aios_lbio_slot_done(struct aios_queue *q, struct aios_slot *slot, u1
 		aios_lbio_complete(lbio, -EIO);
 }
 
-static unsigned int aios_lbio_cmd_flags(const struct aios_lbio *lbio)
-{
-	unsigned int flags = 0;
-
-	if (lbio->flags & AIOS_LBIO_WRITE)
-		flags |= AIOS_CMD_WRITE;
-	if (lbio->flags & AIOS_LBIO_FUA)
-		flags |= AIOS_CMD_FUA;
-	if (lbio->flags & AIOS_LBIO_PREFLUSH)
-		flags |= AIOS_CMD_PREFLUSH;
-	return flags;
-}
+/* An lbio's flags that shape its command are aios_cmd_rw()'s flags as they are. */
+#define AIOS_LBIO_CMD_FLAGS	(AIOS_LBIO_WRITE | AIOS_LBIO_FUA | AIOS_LBIO_PREFLUSH)
+static_assert(AIOS_LBIO_WRITE == AIOS_CMD_WRITE && AIOS_LBIO_FUA == AIOS_CMD_FUA &&
+	      AIOS_LBIO_PREFLUSH == AIOS_CMD_PREFLUSH);
 
 /* Fills a slot with the lbio's read or write; 0 or a negative errno. */
 static int aios_lbio_setup(struct aios_ns *ns, struct aios_queue *q, struct aios_slot *slot,
@@ -186,7 +178,8 @@ static int aios_lbio_setup(struct aios_ns *ns, struct aios_queue *q, struct aios
 		}
 	}
 	aios_prp_finish(slot);
-	aios_cmd_rw(ns, slot, sector, lbio->nr_pages << PAGE_SHIFT, aios_lbio_cmd_flags(lbio));
+	aios_cmd_rw(ns, slot, sector, lbio->nr_pages << PAGE_SHIFT,
+		    lbio->flags & AIOS_LBIO_CMD_FLAGS);
 	return 0;
 }
 

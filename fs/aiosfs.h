@@ -135,7 +135,7 @@ struct aiosfs_map {
 };
 
 /*
- * The journal (journal.c).  Every change to metadata happens inside a
+ * journal.c: the journal writer.  Every change to metadata happens inside a
  * handle: aiosfs_journal_start() reserves credits (one per metadata block
  * the handle may dirty), get_write_access() before touching a buffer,
  * dirty_metadata() after (with its checksum already updated).  Metadata
@@ -311,12 +311,57 @@ bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid);
  * Return: its tid, which no earlier change of any inode is newer than.
  */
 u32 aiosfs_journal_running_tid(struct super_block *sb);
+
+/**
+ * aiosfs_journal_load() - sets the journal up at a read-write mount
+ * @sb: the filesystem, its journal recovered
+ *
+ * Also sets needs_recovery in sbi->s_es; the caller writes the superblock,
+ * then calls aiosfs_journal_open_log().  Context: task, may sleep.
+ *
+ * Return: 0, or a negative errno with the reason logged (a journal the
+ * writer cannot write: see aiosfs_jdisk_get()).
+ */
 int aiosfs_journal_load(struct super_block *sb);
+
+/**
+ * aiosfs_journal_open_log() - opens the log at its first block
+ * @sb: the filesystem, whose superblock with needs_recovery is written
+ *
+ * Its journal superblock write goes after a cache flush, so that no crash
+ * leaves a log the superblock does not mention.
+ *
+ * Return: 0 or a negative errno.
+ */
 int aiosfs_journal_open_log(struct super_block *sb);
-/* After an error: nothing more commits; the log keeps what had. */
+
+/**
+ * aiosfs_journal_abort_fs() - nothing more commits after an error
+ * @sb: the filesystem
+ * @err: the error, for the log line
+ *
+ * The log keeps what had committed, for recovery.  Context: any.
+ */
 void aiosfs_journal_abort_fs(struct super_block *sb, int err);
+
+/**
+ * aiosfs_journal_destroy() - the last commit, at unmount or remount read-only
+ * @sb: the filesystem
+ *
+ * Writes everything home, marks the log empty and clears needs_recovery in
+ * sbi->s_es (the caller writes the superblock).  An aborted journal stays
+ * as it is, for recovery.  Context: task, may sleep.
+ */
 void aiosfs_journal_destroy(struct super_block *sb);
-/* Journals the superblock after the caller changed sbi->s_es (csum done here). */
+
+/**
+ * aiosfs_journal_dirty_super() - journals the superblock
+ * @h: the handle, after its caller changed sbi->s_es
+ *
+ * The superblock's checksum is set here.
+ *
+ * Return: 0 or a negative errno.
+ */
 int aiosfs_journal_dirty_super(struct aiosfs_handle *h);
 
 /* Credits of common operations (blocks a handle may dirty). */
@@ -331,7 +376,7 @@ int aiosfs_journal_dirty_super(struct aiosfs_handle *h);
 				 AIOSFS_CREDITS_NEWXATTRS)
 
 /*
- * Blocks (balloc.c).  Freed blocks stay unavailable until the transaction
+ * balloc.c: blocks.  Freed blocks stay unavailable until the transaction
  * that freed them is durable: reusing one earlier could let a crash leave
  * the old owner pointing at the new owner's data.
  */
@@ -356,20 +401,10 @@ void aiosfs_sync_counts(struct super_block *sb);
 int aiosfs_balloc_init(struct super_block *sb);
 void aiosfs_balloc_exit(struct super_block *sb);
 
-/* Inodes (ialloc.c). */
 /*
- * A new inode in dir's neighbourhood, locked (I_NEW), written to its
- * table slot; the caller sets its operations and unlocks it.
- */
-struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode_t mode,
-			       const struct qstr *name);
-/* The last link and the last user are gone: release its number. */
-void aiosfs_free_inode(struct aiosfs_handle *h, struct inode *inode);
-
-/*
- * balloc.c's helpers for ialloc.c.  Group descriptor fields (the high
- * halves count with 64-byte descriptors); the group lock serializes a
- * group's bitmaps and its descriptor.
+ * For ialloc.c: group descriptor fields (the high halves count with
+ * 64-byte descriptors); the group lock serializes a group's bitmaps and
+ * its descriptor.
  */
 u64 aiosfs_gd_block_bitmap(struct super_block *sb, const struct aiosfs_group_desc *gd);
 u64 aiosfs_gd_inode_bitmap(struct super_block *sb, const struct aiosfs_group_desc *gd);
@@ -405,7 +440,17 @@ u32 aiosfs_flex_count(struct super_block *sb);
 void aiosfs_flex_stats(struct super_block *sb, u32 flex, struct aiosfs_flex_stats *st);
 u32 aiosfs_total_dirs(struct super_block *sb);
 
-/* Extent tree changes (extwrite.c); the caller holds i_data_sem for write. */
+/* ialloc.c: inodes */
+/*
+ * A new inode in dir's neighbourhood, locked (I_NEW), written to its
+ * table slot; the caller sets its operations and unlocks it.
+ */
+struct inode *aiosfs_new_inode(struct aiosfs_handle *h, struct inode *dir, umode_t mode,
+			       const struct qstr *name);
+/* The last link and the last user are gone: release its number. */
+void aiosfs_free_inode(struct aiosfs_handle *h, struct inode *inode);
+
+/* extwrite.c: extent tree changes; the caller holds i_data_sem for write. */
 #define AIOSFS_GET_CREATE	0x1	/* allocate holes */
 #define AIOSFS_GET_UNWRITTEN	0x2	/* ... as unwritten extents */
 #define AIOSFS_GET_CONVERT	0x4	/* unwritten blocks become written */
@@ -424,7 +469,7 @@ int aiosfs_ext_mark_unwritten(struct aiosfs_handle *h, struct inode *inode, u32 
 void aiosfs_ext_tree_init(struct inode *inode);
 
 /*
- * Directory entries (dirwrite.c); the caller holds the directory's i_rwsem.
+ * dirwrite.c: directory entries; the caller holds the directory's i_rwsem.
  * An operation that adds a name first makes room for it, then tops its
  * handle up to credits, before it changes anything else.
  */
@@ -453,6 +498,31 @@ struct aiosfs_dirent_loc {
  * With loc, a found entry's block stays referenced in loc->bh.
  */
 long aiosfs_find_entry(struct inode *dir, const struct qstr *name, struct aiosfs_dirent_loc *loc);
+
+/* Walking an htree. */
+struct aiosfs_dx_level {
+	struct buffer_head *bh;
+	struct aiosfs_dx_entry *entries;	/* entries[0].hash is the count/limit */
+	unsigned int count;
+	unsigned int limit;
+	unsigned int at;			/* the entry followed down */
+};
+
+struct aiosfs_dx_path {
+	struct aiosfs_dx_level lv[AIOSFS_DX_MAX_LEVELS_LARGEDIR];
+	unsigned int levels;			/* index levels in use */
+	unsigned int version;			/* the hash, unsigned variant applied */
+	u32 nblocks;				/* the directory's size in blocks */
+	u32 hash;
+};
+
+/* Descends from the root to the leaf whose range holds hash. */
+int aiosfs_dx_probe_hash(struct inode *dir, u32 hash, struct aiosfs_dx_path *p);
+int aiosfs_dx_leaf(struct inode *dir, struct aiosfs_dx_path *p, u32 *leaf);
+int aiosfs_dx_next(struct inode *dir, struct aiosfs_dx_path *p, const u32 *hash, u32 *next);
+void aiosfs_dx_release(struct aiosfs_dx_path *p);
+int aiosfs_dx_hash(struct inode *dir, struct aiosfs_dx_path *p, const char *name,
+		   unsigned int len, u32 *hash, u32 *minor);
 
 /* super.c */
 __printf(3, 4) void __aiosfs_error(struct super_block *sb, const char *func,
@@ -714,31 +784,6 @@ bool aiosfs_dirent_ok(struct inode *dir, const void *block, unsigned int offset)
 bool aiosfs_is_dx_block(struct inode *dir, u32 lblk, const void *block);
 /* Has the directory an htree index that must be kept? */
 bool aiosfs_dir_indexed(struct inode *dir);
-
-/* dirwrite.c: walking an htree */
-struct aiosfs_dx_level {
-	struct buffer_head *bh;
-	struct aiosfs_dx_entry *entries;	/* entries[0].hash is the count/limit */
-	unsigned int count;
-	unsigned int limit;
-	unsigned int at;			/* the entry followed down */
-};
-
-struct aiosfs_dx_path {
-	struct aiosfs_dx_level lv[AIOSFS_DX_MAX_LEVELS_LARGEDIR];
-	unsigned int levels;			/* index levels in use */
-	unsigned int version;			/* the hash, unsigned variant applied */
-	u32 nblocks;				/* the directory's size in blocks */
-	u32 hash;
-};
-
-/* Descends from the root to the leaf whose range holds hash. */
-int aiosfs_dx_probe_hash(struct inode *dir, u32 hash, struct aiosfs_dx_path *p);
-int aiosfs_dx_leaf(struct inode *dir, struct aiosfs_dx_path *p, u32 *leaf);
-int aiosfs_dx_next(struct inode *dir, struct aiosfs_dx_path *p, const u32 *hash, u32 *next);
-void aiosfs_dx_release(struct aiosfs_dx_path *p);
-int aiosfs_dx_hash(struct inode *dir, struct aiosfs_dx_path *p, const char *name,
-		   unsigned int len, u32 *hash, u32 *minor);
 
 /* namei.c */
 extern const struct inode_operations aiosfs_dir_inode_operations;
