@@ -135,14 +135,18 @@ struct aiosfs_map {
 };
 
 /*
- * journal.c: the journal writer.  Every change to metadata happens inside a
- * handle: aiosfs_journal_start() reserves credits (one per metadata block
- * the handle may dirty), get_write_access() before touching a buffer,
- * dirty_metadata() after (with its checksum already updated).  Metadata
- * buffers are never marked dirty for the VM: the journal writes them,
- * first to the log, then home.  Handles nest through current->journal_info.
- * Never start a handle while holding a page lock, a buffer lock or
- * i_data_sem: the commit waits for running handles.
+ * transaction.c: transactions and handles, the journal writer's API (the
+ * writer is split as jbd2 is: commit.c, checkpoint.c and journal.c are the
+ * rest, journal.h their private header).
+ *
+ * Every change to metadata happens inside a handle: aiosfs_journal_start()
+ * reserves credits (one per metadata block the handle may dirty),
+ * get_write_access() before touching a buffer, dirty_metadata() after
+ * (with its checksum already updated).  Metadata buffers are never marked
+ * dirty for the VM: the journal writes them, first to the log, then home.
+ * Handles nest through current->journal_info.  Never start a handle while
+ * holding a page lock, a buffer lock or i_data_sem: the commit waits for
+ * running handles.
  */
 struct aiosfs_handle;
 
@@ -264,6 +268,28 @@ static inline int aiosfs_journal_order_blocks(struct aiosfs_handle *h, struct in
  */
 u32 aiosfs_handle_tid(struct aiosfs_handle *h);
 
+/**
+ * aiosfs_journal_dirty_super() - journals the superblock
+ * @h: the handle, after its caller changed sbi->s_es
+ *
+ * The superblock's checksum is set here.
+ *
+ * Return: 0 or a negative errno.
+ */
+int aiosfs_journal_dirty_super(struct aiosfs_handle *h);
+
+/* Credits of common operations (blocks a handle may dirty). */
+#define AIOSFS_CREDITS_INODE	1	/* the inode table block */
+#define AIOSFS_CREDITS_ALLOC	3	/* bitmap, descriptor, superblock */
+/* Mapping one new extent: tree blocks of every level, split up to the root. */
+#define AIOSFS_CREDITS_EXTENT	(2 * (AIOSFS_EXT_MAX_DEPTH + 1) + AIOSFS_CREDITS_ALLOC)
+/* A directory entry added or removed, with a possible htree split. */
+#define AIOSFS_CREDITS_DIRENT	(6 + AIOSFS_CREDITS_EXTENT)
+/* A new inode: its bitmap, descriptor, table block, superblock. */
+#define AIOSFS_CREDITS_NEWINODE	(AIOSFS_CREDITS_ALLOC + AIOSFS_CREDITS_INODE + \
+				 AIOSFS_CREDITS_NEWXATTRS)
+
+/* commit.c: making transactions durable (fsync, sync, the periodic commit). */
 /*
  * What an fsync hands the commit: its data in flight, its time stamps.
  * Whoever commits the transaction the fsync waits for waits for its data
@@ -312,6 +338,7 @@ bool aiosfs_journal_tid_durable(struct super_block *sb, u32 tid);
  */
 u32 aiosfs_journal_running_tid(struct super_block *sb);
 
+/* journal.c: the journal's life, from a read-write mount to unmount. */
 /**
  * aiosfs_journal_load() - sets the journal up at a read-write mount
  * @sb: the filesystem, its journal recovered
@@ -353,27 +380,6 @@ void aiosfs_journal_abort_fs(struct super_block *sb, int err);
  * as it is, for recovery.  Context: task, may sleep.
  */
 void aiosfs_journal_destroy(struct super_block *sb);
-
-/**
- * aiosfs_journal_dirty_super() - journals the superblock
- * @h: the handle, after its caller changed sbi->s_es
- *
- * The superblock's checksum is set here.
- *
- * Return: 0 or a negative errno.
- */
-int aiosfs_journal_dirty_super(struct aiosfs_handle *h);
-
-/* Credits of common operations (blocks a handle may dirty). */
-#define AIOSFS_CREDITS_INODE	1	/* the inode table block */
-#define AIOSFS_CREDITS_ALLOC	3	/* bitmap, descriptor, superblock */
-/* Mapping one new extent: tree blocks of every level, split up to the root. */
-#define AIOSFS_CREDITS_EXTENT	(2 * (AIOSFS_EXT_MAX_DEPTH + 1) + AIOSFS_CREDITS_ALLOC)
-/* A directory entry added or removed, with a possible htree split. */
-#define AIOSFS_CREDITS_DIRENT	(6 + AIOSFS_CREDITS_EXTENT)
-/* A new inode: its bitmap, descriptor, table block, superblock. */
-#define AIOSFS_CREDITS_NEWINODE	(AIOSFS_CREDITS_ALLOC + AIOSFS_CREDITS_INODE + \
-				 AIOSFS_CREDITS_NEWXATTRS)
 
 /*
  * balloc.c: blocks.  Freed blocks stay unavailable until the transaction

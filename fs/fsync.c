@@ -6,7 +6,7 @@
  * for them yet; in the caller's own context (no journal thread) the
  * commit then closes the running transaction, sends its log blocks behind
  * the data and builds the commit block while both are in flight
- * (journal.c).  Only the commit block waits, for data and log together,
+ * (commit.c).  Only the commit block waits, for data and log together,
  * and goes with a flush ahead of it.  On aiosnvme every wait first spins
  * while the device is quick (the poll mount option).
  *

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * aiosfs: the on-disk journal, as recovery (recovery.c) and the writer
- * (journal.c) both see it: the journal inode mapped once, the journal
- * superblock checked with one set of rules, and the block layout and
- * checksums of the jbd2 format.  Each user adds only what it needs beyond
+ * (journal.c and its commit and checkpoint) both see it: the journal inode
+ * mapped once, the journal superblock checked with one set of rules, and
+ * the block layout and checksums of the jbd2 format.  Each user adds only what it needs beyond
  * that: recovery its replay state, the writer the features it can write.
  *
  * The object is opened at the first use of a mount and kept until
