@@ -54,18 +54,20 @@ scenario() {
 	run blockdev --flushbufs "$COPY"
 	"$REPLAY" list "$COPY" >"$entries" || fail "replay-log cannot read the log"
 	# The points: every flush, FUA write and mark after mkfs, and the end
-	# (between them the drive may have kept any subset of the writes).
-	awk '$5 == "mkfs" { m = $1 } m != "" && $1 > m && !/^#/ && $2 ~ /[FUM]/ { print $1 }
-	     !/^#/ { last = $1 } END { print last }' "$entries" | sort -n -u >"$FSD_TMP/points"
+	# (between them the drive may have kept any subset of the writes),
+	# each with what the entry is.
+	awk '$5 == "mkfs" { m = $1 } m != "" && $1 > m && !/^#/ && $2 ~ /[FUM]/ { print $1, $2, $3, $4 }
+	     !/^#/ { last = $1 " " $2 " " $3 " " $4 } END { print last }' "$entries" |
+		sort -n -u -k1,1 >"$FSD_TMP/points"
 	echo "$FSTYPE: $(wc -l <"$FSD_TMP/points") flush, FUA and mark points after mkfs"
 	from=$(awk '$5 == "mkfs" { print $1 + 1 }' "$entries")
 	"$REPLAY" replay "$COPY" /dev/mapper/fsd-base 0 "$from" || fail "replaying mkfs failed"
-	while read -r p; do
+	while read -r p flags sector count; do
 		n=$((n + 1))
 		"$REPLAY" replay "$COPY" /dev/mapper/fsd-base "$from" $((p + 1)) ||
 			fail "replaying entries $from..$p failed"
 		from=$((p + 1))
-		what="$FSTYPE, crash after entry $p ($(awk -v p="$p" '$1 == p { print $2, $3, $4 }' "$entries"))"
+		what="$FSTYPE, crash after entry $p ($flags $sector $count)"
 		run dmsetup create fsd-snap --table \
 			"0 $SECTORS snapshot /dev/mapper/fsd-base /dev/mapper/fsd-cow N 8"
 		wait_for_dev /dev/mapper/fsd-snap

@@ -35,13 +35,26 @@ acl_of() {
 	[ $mounted = 0 ] || mount -t aiosfs "$dev" $mnt || fail "mount after debugfs"
 }
 
-# Every file's attributes, names sorted, values in hex.
+# Every file's attributes, names sorted, values in hex: one process for the
+# whole tree (getfattr and sort per file took a third of this test).
 dump_attrs() {
-	local f
-	(cd $mnt && find . | sort) | while read -r f; do
-		echo "# $f"
-		getfattr -h -d -m - -e hex --absolute-names "$mnt/$f" 2>&1 | grep -v '^# file:' | sort
-	done
+	$PY - "$mnt" <<'EOF' || fail "listing the attributes under $mnt failed"
+import os, sys
+root = sys.argv[1]
+paths = ["."]
+for d, dirs, files in os.walk(root):
+    paths += [os.path.join(".", os.path.relpath(os.path.join(d, n), root)) for n in dirs + files]
+for p in sorted(paths):
+    print("# " + p)
+    full = os.path.join(root, p)
+    try:
+        lines = ["%s=0x%s" % (n, os.getxattr(full, n, follow_symlinks=False).hex())
+                 for n in os.listxattr(full, follow_symlinks=False)]
+    except OSError as e:
+        lines = ["%s: %s" % (p, e.strerror)]
+    for line in sorted(lines):
+        print(line)
+EOF
 }
 
 # check_phase WHAT: what aiosfs shows is what ext4 shows, and e2fsck is clean.
