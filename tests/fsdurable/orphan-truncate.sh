@@ -30,12 +30,12 @@ subprocess.run(["dd", f"if={dev}", f"of={copy}", "iflag=direct", "oflag=direct",
 PY
 	fs_umount "$MNT"
 	fsck_clean "$DEV" "$FSTYPE, after the last close and unmount"
-	run dd if="$COPY" of="$FSD_TMP/crash.img" bs=4M count=64 status=none
+	run dd if="$COPY" of="$FSD_TMP/crash.img" bs=4M count=64 iflag=direct status=none
 	fsck_recovers "$COPY"
 	echo "$FSCK_OUT" | grep -c 'Clearing orphaned inode' | grep -qx 3 ||
 		{ echo "$FSCK_OUT"; fail "$FSTYPE: e2fsck did not free the three orphans"; }
 	# The filesystem's own recovery of the same crash.
-	run dd if="$FSD_TMP/crash.img" of="$COPY" bs=4M status=none
+	run dd if="$FSD_TMP/crash.img" of="$COPY" bs=4M oflag=direct status=none
 	rm -f "$FSD_TMP/crash.img"
 	fs_mount "$COPY" "$MNT"
 	free=$(stat -f -c %f "$MNT")

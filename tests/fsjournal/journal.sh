@@ -23,7 +23,7 @@ features() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Filesystem features: *//p
 # recovery itself does (exit 0 or 1).
 e2fsck_replay() {
 	local rc
-	run dd if=$img of=$copy bs=1M status=none
+	run dd if=$img of=$copy bs=4M oflag=direct status=none
 	e2fsck -fy $copy >/tmp/fsj.e2fsck.log 2>&1
 	rc=$?
 	[ $rc -le 1 ] || { cat /tmp/fsj.e2fsck.log; fail "e2fsck -fy exit $rc on $1"; }
@@ -53,7 +53,7 @@ for i in $(seq 20); do chown $i:$((i + 100)) $mnt/f$i; chmod "$(mode_of $i)" $mn
 touch -d '2001-02-03 04:05:06.789' $mnt/d
 chmod 0700 $mnt/d
 run sync
-run dd if="$dev" of=$img bs=1M count=256 status=none
+run dd if="$dev" of=$img bs=4M count=64 iflag=direct status=none
 # More changes after the copy, then a clean unmount.
 chmod 0644 $mnt/f1
 run umount $mnt
@@ -80,7 +80,7 @@ check_replayed $mnt
 run umount $mnt
 
 # ... and so does aiosfs.
-run dd if=$img of=$copy bs=1M status=none
+run dd if=$img of=$copy bs=4M oflag=direct status=none
 klog_mark
 run mount -t aiosfs $copy $mnt
 expect_klog "aiosfs: \(nvme1n1\): recovery complete" "aiosfs replay"
@@ -108,7 +108,7 @@ for i in range(400):
         os.close(dfd)
 PY
 run sync
-run dd if="$dev" of=$img bs=1M count=256 status=none
+run dd if="$dev" of=$img bs=4M count=64 iflag=direct status=none
 run umount $mnt
 fsck_clean "$dev" "after the wrapping workload"
 check_wrapped() {
@@ -124,7 +124,7 @@ fsck_clean $copy "after e2fsck replayed the wrapped log"
 run mount -t ext4 -o ro $copy $mnt
 check_wrapped $mnt/w
 run umount $mnt
-run dd if=$img of=$copy bs=1M status=none
+run dd if=$img of=$copy bs=4M oflag=direct status=none
 run mount -t aiosfs $copy $mnt
 check_wrapped $mnt/w
 run umount $mnt
@@ -154,11 +154,11 @@ exec 3<$mnt/o1 4<$mnt/o2 5<$mnt/o3
 rm $mnt/o1 $mnt/o2 $mnt/o3
 run sync
 assert_eq 3 "$(ls -l /proc/$$/fd | grep -c "$mnt/o.* (deleted)")" "open unlinked files"
-run dd if="$dev" of=$img bs=1M count=256 status=none
+run dd if="$dev" of=$img bs=4M count=64 iflag=direct status=none
 exec 3<&- 4<&- 5<&-
 run umount $mnt
 fsck_clean "$dev" "after closing the unlinked files"
-run dd if=$img of=$copy bs=1M status=none
+run dd if=$img of=$copy bs=4M oflag=direct status=none
 check_orphans_freed() {
 	local free
 	free=$(stat -f -c %f $mnt)
@@ -174,7 +174,7 @@ check_orphans_freed aiosfs
 run umount $mnt
 fsck_clean $copy "after aiosfs freed the orphans"
 # ext4 frees them the same way from our journal and orphan chain.
-run dd if=$img of=$copy bs=1M status=none
+run dd if=$img of=$copy bs=4M oflag=direct status=none
 klog_mark
 run mount -t ext4 $copy $mnt
 expect_klog "EXT4-fs \(nvme1n1\): 3 orphan inodes deleted" "ext4 orphan recovery"
@@ -191,7 +191,7 @@ run mount -t aiosfs -o commit=60 "$dev" $mnt
 target="$(printf '\xc0\x3b\x39\x98')$(printf 'x%.0s' $(seq 80))"
 ln -s "$target" $mnt/esc || fail "cannot make the symlink"
 run sync
-run dd if="$dev" of=$img bs=1M count=256 status=none
+run dd if="$dev" of=$img bs=4M count=64 iflag=direct status=none
 run umount $mnt
 fsck_clean "$dev" "after the magic symlink"
 blk=$(debugfs -R "bmap /esc 0" "$dev" 2>/dev/null)
@@ -209,7 +209,7 @@ e2fsck_replay "the escape image"
 run mount -t ext4 -o ro $copy $mnt
 check_magic_link "e2fsck's replay"
 run umount $mnt
-run dd if=$img of=$copy bs=1M status=none
+run dd if=$img of=$copy bs=4M oflag=direct status=none
 run mount -t aiosfs $copy $mnt
 check_magic_link "aiosfs's replay"
 run umount $mnt

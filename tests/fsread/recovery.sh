@@ -27,7 +27,7 @@ needs_recovery() {
 }
 
 restore() {
-	dd if=$img of="$dev" bs=1M conv=notrunc,fsync status=none || fail "cannot restore the image"
+	dd if=$img of="$dev" bs=4M oflag=direct conv=notrunc,fsync status=none || fail "cannot restore the image"
 	needs_recovery || fail "the restored image does not need recovery"
 }
 
@@ -147,7 +147,7 @@ jstart=$(sb_field "Journal start")
 nrevoke=$(log_blocks 5 | wc -l)
 echo "journal starts at $jstart; $(log_blocks 1 | wc -l) descriptor and $nrevoke revoke blocks"
 [ "$nrevoke" -gt 0 ] || { debugfs -R logdump "$dev"; fail "no revoke block in the log"; }
-run dd if="$dev" of=$img bs=1M count=$FS_MB status=none
+run dd if="$dev" of=$img bs=4M count=$((FS_MB / 4)) iflag=direct status=none
 
 aios_load
 
@@ -221,12 +221,12 @@ run umount $mnt
 # transaction's block: nothing revokes it, so its checksum is checked.
 restore
 jpatch "$(journal_pblk $((last + 1)))" 100 ff
-run dd if="$dev" of=$img.bad bs=1M count=$FS_MB status=none
+run dd if="$dev" of=$img.bad bs=4M count=$((FS_MB / 4)) iflag=direct status=none
 must_refuse "damaged data block" \
 	"journal block $((last + 1)) \(transaction [0-9]+, block [0-9]+\) fails its checksum: not replayed"
 expect_klog "1 logged blocks failed their checksums and were not replayed: the journal is kept" \
 	"damaged data block count"
-run dd if=$img.bad of="$dev" bs=1M status=none
+run dd if=$img.bad of="$dev" bs=4M oflag=direct status=none
 mount -t ext4 -o ro "$dev" $mnt 2>/dev/null && fail "ext4 mounted the damaged journal: the test's premise is wrong"
 echo "ok: ext4 refuses the damaged journal too"
 rm -f $img.bad
