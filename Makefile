@@ -24,7 +24,7 @@ T ?=
 # 1: the module with its test hooks, as make check builds it (see Kbuild).
 AIOS_TEST ?=
 
-MODULE_SRCS := Kbuild dkms.conf $(shell find module blk fs include -name '*.[ch]' 2>/dev/null)
+MODULE_SRCS := $(shell tools/module-sources)
 DKMS_SRCS := $(MODULE_SRCS) Makefile
 DKMS_DIR := /usr/src/aios-$(VERSION)
 
