@@ -192,6 +192,7 @@ struct aios_ctrl {
 	bool can_reset;			/* bound, not being torn down, not failed */
 	bool resetting;			/* from the request until the queues run again */
 	bool suspended;			/* shut down for system sleep, resetting set */
+	bool pci_held;			/* stopped for a PCI reset, resetting set */
 	const char *reset_why;
 	wait_queue_head_t reset_wait;	/* passthrough callers waiting for a reset to end */
 	unsigned int nr_resets;
@@ -274,6 +275,7 @@ static inline bool aios_queue_submit(struct aios_queue *q, struct aios_slot *slo
 
 int aios_queue_reap(struct aios_queue *q);
 void aios_queue_cancel_all(struct aios_queue *q);
+unsigned int aios_queue_in_flight(struct aios_queue *q);
 void aios_queue_stop(struct aios_queue *q);
 void aios_queue_start(struct aios_queue *q);
 void aios_queue_drain_rings(struct aios_queue *q);
@@ -331,6 +333,8 @@ void aios_ctrl_stop_resets(struct aios_ctrl *ctrl);
 void aios_reset_work_fn(struct work_struct *work);
 void aios_ctrl_suspend(struct aios_ctrl *ctrl);
 void aios_ctrl_resume(struct aios_ctrl *ctrl);
+void aios_ctrl_pci_prepare(struct aios_ctrl *ctrl, bool frozen);
+void aios_ctrl_pci_done(struct aios_ctrl *ctrl);
 int aios_admin_lock(struct aios_ctrl *ctrl);
 void aios_watchdog_fn(struct work_struct *work);
 void aios_ctrl_free_irqs(struct aios_ctrl *ctrl);

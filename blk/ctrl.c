@@ -743,15 +743,19 @@ static int aios_recreate_io_queues(struct aios_ctrl *ctrl)
 /*
  * No ring takes anything new, and the controller forgets its queues (shut
  * down first with @shutdown): what it completed is ended, the rest is
- * left active for aios_ctrl_restart() to send again.
+ * left active for aios_ctrl_restart() to send again.  With @frozen (its
+ * link is down) the controller is not touched: only the rings stop, to be
+ * quiesced again once the link is back.
  */
-static int aios_ctrl_quiesce(struct aios_ctrl *ctrl, bool shutdown)
+static int aios_ctrl_quiesce(struct aios_ctrl *ctrl, bool frozen, bool shutdown)
 {
 	int i, err;
 
 	for (i = 0; i < ctrl->nr_queues; i++)
 		aios_queue_stop(&ctrl->ioq[i]);
 	aios_queue_stop(&ctrl->admin);
+	if (frozen)
+		return 0;
 	err = aios_ctrl_disable(ctrl, shutdown);
 	if (err)
 		return err;
@@ -801,7 +805,7 @@ void aios_reset_work_fn(struct work_struct *work)
 	const char *why = ctrl->reset_why;
 	int err, sent = 0, failed = 0;
 
-	err = aios_ctrl_quiesce(ctrl, false);
+	err = aios_ctrl_quiesce(ctrl, false, false);
 	if (!err)
 		err = aios_ctrl_restart(ctrl, &sent, &failed);
 	if (err) {
@@ -815,14 +819,12 @@ void aios_reset_work_fn(struct work_struct *work)
 }
 
 /*
- * System sleep: the controller gets its shutdown notification, as at
- * power-off, so that it flushes its cache and does not count an unsafe
- * shutdown; the commands it had wait, parked with those submitted
- * meanwhile, for the resume.  Held as a reset under way, which keeps the
- * watchdog and passthrough callers away; a reset already under way ends
- * first.
+ * Holds the controller as a reset under way, which keeps the watchdog and
+ * passthrough callers away and parks what is submitted meanwhile; a reset
+ * already under way ends first.  False for a failed controller, which is
+ * left as it is.
  */
-void aios_ctrl_suspend(struct aios_ctrl *ctrl)
+static bool aios_ctrl_hold(struct aios_ctrl *ctrl)
 {
 	for (;;) {
 		flush_work(&ctrl->reset_work);
@@ -833,12 +835,25 @@ void aios_ctrl_suspend(struct aios_ctrl *ctrl)
 	}
 	if (READ_ONCE(ctrl->dead)) {
 		spin_unlock(&ctrl->reset_lock);
-		return;
+		return false;
 	}
 	WRITE_ONCE(ctrl->resetting, true);
-	ctrl->suspended = true;
 	spin_unlock(&ctrl->reset_lock);
-	if (aios_ctrl_quiesce(ctrl, true)) {
+	return true;
+}
+
+/*
+ * System sleep: the controller gets its shutdown notification, as at
+ * power-off, so that it flushes its cache and does not count an unsafe
+ * shutdown; the commands it had wait, parked with those submitted
+ * meanwhile, for the resume.
+ */
+void aios_ctrl_suspend(struct aios_ctrl *ctrl)
+{
+	if (!aios_ctrl_hold(ctrl))
+		return;
+	ctrl->suspended = true;
+	if (aios_ctrl_quiesce(ctrl, false, true)) {
 		aios_ctrl_fail(ctrl, "controller did not shut down for suspend");
 		return;
 	}
@@ -860,6 +875,72 @@ void aios_ctrl_resume(struct aios_ctrl *ctrl)
 		return;
 	}
 	dev_info(ctrl->dev, "resumed: %d commands resubmitted, %d failed\n", sent, failed);
+}
+
+/*
+ * How long commands on the device get to complete before a function
+ * reset, rather than be sent again after it.  A controller disabled with
+ * commands in flight must abandon them; QEMU 7.2's emulated one then
+ * sometimes ends a freed request and crashes (nvme_rw_complete_cb).
+ */
+#define AIOS_PCI_DRAIN_MS	1000
+
+static void aios_ctrl_drain(struct aios_ctrl *ctrl)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(AIOS_PCI_DRAIN_MS);
+	int i;
+
+	for (i = 0; i < ctrl->nr_queues; i++)
+		aios_queue_stop(&ctrl->ioq[i]);
+	for (i = 0; i < ctrl->nr_queues; i++)
+		while (aios_queue_in_flight(&ctrl->ioq[i]) && time_before(jiffies, end))
+			usleep_range(100, 200);
+}
+
+/*
+ * The PCI core is about to reset the function (a reset asked for through
+ * sysfs, or error recovery's link reset after aios_ctrl_pci_frozen()):
+ * the controller is disabled first while it still answers, once what it
+ * has in flight completed, unless @frozen says its link is down and its
+ * registers read as all ones; the commands it did not complete, and those
+ * submitted meanwhile, wait parked for aios_ctrl_pci_done().
+ */
+void aios_ctrl_pci_prepare(struct aios_ctrl *ctrl, bool frozen)
+{
+	if (!aios_ctrl_hold(ctrl))
+		return;
+	ctrl->pci_held = true;
+	if (!frozen)
+		aios_ctrl_drain(ctrl);
+	if (aios_ctrl_quiesce(ctrl, frozen, false))
+		aios_ctrl_fail(ctrl, "controller did not stop for a PCI reset");
+	else
+		dev_warn(ctrl->dev, "%s: I/O waits for the function's reset\n",
+			 frozen ? "PCI link frozen by an error" : "PCI function reset");
+}
+
+/*
+ * The function has been reset and its config space restored: disabled
+ * now whatever it was doing before (after a frozen link, what it had
+ * completed by then is ended), enabled again, and what waited sent.
+ */
+void aios_ctrl_pci_done(struct aios_ctrl *ctrl)
+{
+	int err, sent = 0, failed = 0;
+
+	if (!ctrl->pci_held)
+		return;
+	ctrl->pci_held = false;
+	err = aios_ctrl_quiesce(ctrl, false, false);
+	if (!err)
+		err = aios_ctrl_restart(ctrl, &sent, &failed);
+	if (err) {
+		dev_err(ctrl->dev, "controller setup after a PCI reset failed: %d\n", err);
+		aios_ctrl_fail(ctrl, "controller does not come back from a PCI reset");
+		return;
+	}
+	dev_warn(ctrl->dev, "back from a PCI reset: %d commands resubmitted, %d failed\n",
+		 sent, failed);
 }
 
 /*
@@ -897,8 +978,11 @@ void aios_watchdog_fn(struct work_struct *work)
 
 	if (READ_ONCE(ctrl->dead))
 		return;
-	/* The reset sends every command again, with fresh deadlines. */
-	if (READ_ONCE(ctrl->resetting))
+	/*
+	 * The reset sends every command again, with fresh deadlines; PCI
+	 * error recovery, under way before it tells us, resets the link.
+	 */
+	if (READ_ONCE(ctrl->resetting) || pci_channel_offline(ctrl->pdev))
 		goto again;
 	csts = readl(ctrl->bar + NVME_REG_CSTS);
 	if (csts == ~0U) {

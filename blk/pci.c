@@ -409,6 +409,8 @@ static int aios_nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto put;
 	}
 	pci_set_drvdata(pdev, ctrl);
+	/* What error recovery restores after a link reset. */
+	pci_save_state(pdev);
 	spin_lock(&ctrl->reset_lock);
 	ctrl->can_reset = !ctrl->dead;
 	spin_unlock(&ctrl->reset_lock);
@@ -462,6 +464,71 @@ static int aios_nvme_resume(struct device *dev)
 
 /* Suspend to RAM or idle, and hibernation's freeze and restore alike. */
 static DEFINE_SIMPLE_DEV_PM_OPS(aios_nvme_pm, aios_nvme_suspend, aios_nvme_resume);
+
+/*
+ * PCI error recovery (AER, DPC): a link that still works needs nothing; a
+ * frozen one is reset by the PCI core, after which the controller is set
+ * up again and its commands resent; one that failed for good fails the
+ * controller.
+ */
+static pci_ers_result_t aios_nvme_error_detected(struct pci_dev *pdev,
+						 pci_channel_state_t state)
+{
+	struct aios_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	if (!ctrl)
+		return PCI_ERS_RESULT_NONE;
+	switch (state) {
+	case pci_channel_io_normal:
+		dev_warn(&pdev->dev, "PCI error reported; the link still works\n");
+		return PCI_ERS_RESULT_CAN_RECOVER;
+	case pci_channel_io_frozen:
+		aios_ctrl_pci_prepare(ctrl, true);
+		return PCI_ERS_RESULT_NEED_RESET;
+	case pci_channel_io_perm_failure:
+		aios_ctrl_fail(ctrl, "PCI link failed for good");
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	return PCI_ERS_RESULT_NEED_RESET;
+}
+
+/* The link reset cleared config space: BARs, bus mastering, MSI-X. */
+static pci_ers_result_t aios_nvme_slot_reset(struct pci_dev *pdev)
+{
+	pci_restore_state(pdev);
+	pci_save_state(pdev);
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void aios_nvme_pci_done(struct pci_dev *pdev)
+{
+	struct aios_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	if (ctrl)
+		aios_ctrl_pci_done(ctrl);
+	/*
+	 * Restoring config space used up the saved copy (on 6.1 a later
+	 * link reset then left the BARs unset): save it for the next one.
+	 */
+	pci_save_state(pdev);
+}
+
+/* A function reset asked for through sysfs (the PCI core saves config space). */
+static void aios_nvme_reset_prepare(struct pci_dev *pdev)
+{
+	struct aios_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	if (ctrl)
+		aios_ctrl_pci_prepare(ctrl, false);
+}
+
+static const struct pci_error_handlers aios_nvme_err_handler = {
+	.error_detected	= aios_nvme_error_detected,
+	.slot_reset	= aios_nvme_slot_reset,
+	.resume		= aios_nvme_pci_done,
+	.reset_prepare	= aios_nvme_reset_prepare,
+	.reset_done	= aios_nvme_pci_done,
+};
 
 static ssize_t model_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -546,6 +613,7 @@ static struct pci_driver aios_nvme_driver = {
 	.remove		= aios_nvme_remove,
 	.shutdown	= aios_nvme_shutdown,
 	.driver.pm	= pm_sleep_ptr(&aios_nvme_pm),
+	.err_handler	= &aios_nvme_err_handler,
 	.dev_groups	= aios_ctrl_groups,
 };
 

@@ -608,6 +608,25 @@ void aios_queue_cancel_all(struct aios_queue *q)
 				      0);
 }
 
+/*
+ * The commands of @q that are on the device: active and not parked.  For
+ * a caller that stopped the queue and would rather let them complete than
+ * send them again.
+ */
+unsigned int aios_queue_in_flight(struct aios_queue *q)
+{
+	unsigned int nr_slots = q->depth - 1, cid, n = 0;
+	unsigned long flags;
+
+	if (!q->active_map)
+		return 0;
+	spin_lock_irqsave(&q->sq_lock, flags);
+	for_each_set_bit(cid, q->active_map, nr_slots)
+		n += !q->slots[cid].parked;
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+	return n;
+}
+
 /* Nothing new reaches the ring from now on: see aios_queue_submit_cmd(). */
 void aios_queue_stop(struct aios_queue *q)
 {
