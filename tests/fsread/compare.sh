@@ -3,7 +3,9 @@
 # A tree written by ext4 reads back the same through aiosfs: every path's
 # type, mode, owner, size, times, link count, blocks, xattrs, readdir names
 # and d_type, contents (read and mmap), and statfs; on nvme.ko (the bio
-# fallback) warm and cold, and on aiosnvme (the direct lbio path).
+# fallback) and on aiosnvme (the direct lbio path), each from a fresh
+# mount, so cold.  (A third view, after drop_caches within the nvme.ko
+# mount, read what the first did, the same way, for 30 s.)
 . "$AIOS_ROOT/tests/lib/common.sh"
 . "$AIOS_ROOT/tests/fsread/helpers"
 
@@ -30,11 +32,6 @@ echo "recorded in $(($(date +%s) - t0)) s"
 grep -q " $mnt aiosfs ro" /proc/mounts || fail "not mounted read-only as aiosfs"
 $PY "$TREE" diff /tmp/ext4.json /tmp/aiosfs.json || fail "aiosfs and ext4 disagree"
 
-# Cold cache: the same again after dropping every cached page and inode.
-sync
-echo 3 >/proc/sys/vm/drop_caches
-$PY "$TREE" view $mnt >/tmp/aiosfs2.json || fail "second recording failed"
-$PY "$TREE" diff /tmp/ext4.json /tmp/aiosfs2.json || fail "aiosfs disagrees after drop_caches"
 run umount $mnt
 
 # The same controller on aiosnvme, where reads take the direct lbio path.

@@ -14,9 +14,10 @@ dev=$(test_disk) || exit 1
 mkdir -p "$MNT/fio"
 
 # wl NAME FIO-OPTIONS...: writes and verifies, then verifies again cold.
-# 16 MiB a job: random 4 KiB writes still make extent trees of two levels,
-# and fio reads every byte twice and fsrw_verify four times (under TCG,
-# 32 MiB made this the suite's longest test).
+# 16 MiB a job: random 4 KiB O_DIRECT writes still make extent trees of
+# more than one level (checked below), and fio reads every byte twice and
+# fsrw_verify four times (under TCG, 32 MiB made this the suite's longest
+# test).
 wl() {
 	local name=$1 log=$FSRW_TMP/fio-$1.log
 	shift
@@ -45,6 +46,12 @@ rm -f "$MNT/fio/junk.0.0"
 wl seq-buffered --rw=write --bs=64k
 wl rand-buffered --rw=randwrite --bsrange=1k-64k --fallocate=none
 wl rand-direct --rw=randwrite --bs=4k --direct=1 --fsync=16
+# The extent tree's depth, as debugfs reads it from the device (-D: not
+# the block device's page cache): "0/ D" on the first row.
+depth=$(debugfs -D -R "ex /fio/rand-direct.0.0" "$dev" 2>/dev/null |
+	awk 'NR == 2 { sub(/^ *[0-9]+\/ */, ""); print $1 + 0; exit }')
+echo "rand-direct.0.0: extent tree depth ${depth:-unknown}"
+[ "${depth:-0}" -ge 1 ] || fail "the random O_DIRECT file's extent tree has one level"
 wl rand-direct-aio --rw=randwrite --bsrange=4k-128k --direct=1 --ioengine=libaio --iodepth=8
 wl rand-mmap --rw=randwrite --bs=8k --ioengine=mmap --fallocate=none
 wl seq-sync --rw=write --bs=16k --sync=1 --size=8M

@@ -26,10 +26,11 @@ chmod +x "$t/tests/g/pass.sh"
 cp "$AIOS_ROOT/build/$k/aios.ko" "$t/build/$k/aios.ko"
 : >"$t/build/tools/aios-ctl"
 
-# fresh: the sources an hour older than what was built from them.
+# fresh: the sources older than what was built from them, which is older
+# than now (a source touched now is newer, whatever the clock's grain).
 fresh() {
 	touch -d '1 hour ago' "$t/Kbuild" "$t/dkms.conf" "$t/fs/a.c" "$t/tools/aios-ctl.c"
-	touch "$t/build/$k/aios.ko" "$t/build/tools/aios-ctl"
+	touch -d '10 minutes ago' "$t/build/$k/aios.ko" "$t/build/tools/aios-ctl"
 }
 
 # expect RC PATTERN [VAR=VALUE...]: the runner's exit status and a line.
