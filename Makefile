@@ -25,7 +25,7 @@ T ?=
 AIOS_TEST ?=
 
 MODULE_SRCS := $(shell tools/module-sources)
-DKMS_SRCS := $(MODULE_SRCS) Makefile
+DKMS_SRCS := $(MODULE_SRCS) Makefile tools/module-sources
 DKMS_DIR := /usr/src/aios-$(VERSION)
 
 LINUX_SRC := $(BUILD)/linux-source

@@ -899,7 +899,7 @@ static void aios_ctrl_drain(struct aios_ctrl *ctrl)
 
 /*
  * The PCI core is about to reset the function (a reset asked for through
- * sysfs, or error recovery's link reset after aios_ctrl_pci_frozen()):
+ * sysfs, or error recovery's link reset once the link froze):
  * the controller is disabled first while it still answers, once what it
  * has in flight completed, unless @frozen says its link is down and its
  * registers read as all ones; the commands it did not complete, and those
