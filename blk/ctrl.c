@@ -843,21 +843,51 @@ static bool aios_ctrl_hold(struct aios_ctrl *ctrl)
 }
 
 /*
+ * How long commands on the device get to complete before a shutdown for
+ * suspend or a function reset, rather than be sent again after it.  A
+ * controller disabled with commands in flight must abandon them; QEMU
+ * 7.2's emulated one then sometimes ends a freed request and crashes
+ * (nvme_rw_complete_cb).
+ */
+#define AIOS_SETTLE_MS	1000
+
+/* Returns how many commands are still on the device when it gives up. */
+static unsigned int aios_ctrl_settle(struct aios_ctrl *ctrl)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(AIOS_SETTLE_MS);
+	unsigned int left = 0;
+	int i;
+
+	for (i = 0; i < ctrl->nr_queues; i++)
+		aios_queue_stop(&ctrl->ioq[i]);
+	for (i = 0; i < ctrl->nr_queues; i++) {
+		while (aios_queue_in_flight(&ctrl->ioq[i]) && time_before(jiffies, end))
+			usleep_range(100, 200);
+		left += aios_queue_in_flight(&ctrl->ioq[i]);
+	}
+	return left;
+}
+
+/*
  * System sleep: the controller gets its shutdown notification, as at
  * power-off, so that it flushes its cache and does not count an unsafe
- * shutdown; the commands it had wait, parked with those submitted
- * meanwhile, for the resume.
+ * shutdown.  What it has in flight completes first, since a controller
+ * shut down with commands on it may drop them; those submitted meanwhile
+ * (and any it did not complete in time) wait parked for the resume.
  */
 void aios_ctrl_suspend(struct aios_ctrl *ctrl)
 {
+	unsigned int left;
+
 	if (!aios_ctrl_hold(ctrl))
 		return;
 	ctrl->suspended = true;
+	left = aios_ctrl_settle(ctrl);
 	if (aios_ctrl_quiesce(ctrl, false, true)) {
 		aios_ctrl_fail(ctrl, "controller did not shut down for suspend");
 		return;
 	}
-	dev_info(ctrl->dev, "shut down for suspend\n");
+	dev_info(ctrl->dev, "shut down for suspend, %u commands abandoned on it\n", left);
 }
 
 /* Back from system sleep: the controller's queues again, and what waited sent. */
@@ -878,26 +908,6 @@ void aios_ctrl_resume(struct aios_ctrl *ctrl)
 }
 
 /*
- * How long commands on the device get to complete before a function
- * reset, rather than be sent again after it.  A controller disabled with
- * commands in flight must abandon them; QEMU 7.2's emulated one then
- * sometimes ends a freed request and crashes (nvme_rw_complete_cb).
- */
-#define AIOS_PCI_DRAIN_MS	1000
-
-static void aios_ctrl_drain(struct aios_ctrl *ctrl)
-{
-	unsigned long end = jiffies + msecs_to_jiffies(AIOS_PCI_DRAIN_MS);
-	int i;
-
-	for (i = 0; i < ctrl->nr_queues; i++)
-		aios_queue_stop(&ctrl->ioq[i]);
-	for (i = 0; i < ctrl->nr_queues; i++)
-		while (aios_queue_in_flight(&ctrl->ioq[i]) && time_before(jiffies, end))
-			usleep_range(100, 200);
-}
-
-/*
  * The PCI core is about to reset the function (a reset asked for through
  * sysfs, or error recovery's link reset once the link froze):
  * the controller is disabled first while it still answers, once what it
@@ -911,7 +921,7 @@ void aios_ctrl_pci_prepare(struct aios_ctrl *ctrl, bool frozen)
 		return;
 	ctrl->pci_held = true;
 	if (!frozen)
-		aios_ctrl_drain(ctrl);
+		aios_ctrl_settle(ctrl);
 	if (aios_ctrl_quiesce(ctrl, frozen, false))
 		aios_ctrl_fail(ctrl, "controller did not stop for a PCI reset");
 	else
