@@ -10,13 +10,14 @@
 . "$AIOS_ROOT/tests/fsrw/helpers"
 
 trap 'umount $MNT 2>/dev/null' EXIT
-fsrw_setup 256M
+fsrw_setup 128M
 dev=$(test_disk) || exit 1
 
-# fill DIR KIND SEED: writes until ENOSPC; prints "name size sha256" per file.
+# fill DIR KIND SEED: writes until ENOSPC; prints "name size crc32" per file
+# (crc32: sha256 took the guest three times as long).
 fill() {
 	timeout 300 $PY - "$@" <<'EOF'
-import errno, hashlib, os, random, sys
+import errno, os, random, sys, zlib
 d, kind, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rnd = random.Random(seed)
 os.makedirs(d, exist_ok=True)
@@ -39,7 +40,7 @@ while True:
             raise
         print("# ENOSPC creating file %d" % n, file=sys.stderr)
         break
-    h = hashlib.sha256()
+    crc = 0
     done, full = 0, False
     try:
         if kind == "mixed" and n % 3 == 0:
@@ -47,7 +48,7 @@ while True:
         while done < want:
             chunk = buf[:want - done]
             k = os.write(fd, chunk)
-            h.update(chunk[:k])
+            crc = zlib.crc32(chunk[:k], crc)
             done += k
     except OSError as e:
         if e.errno != errno.ENOSPC:
@@ -57,7 +58,7 @@ while True:
         # Preallocated past what was written: trim to the written size.
         os.ftruncate(fd, done)
     os.close(fd)
-    print(os.path.basename(name), done, h.hexdigest())
+    print(os.path.basename(name), done, "%08x" % crc)
     if full:
         print("# ENOSPC after %d files" % n, file=sys.stderr)
         break
@@ -67,13 +68,13 @@ EOF
 # check_files DIR LIST: every file of LIST has its size and digest.
 check_files() {
 	$PY - "$1" "$2" <<'EOF' || fail "files written before ENOSPC read back wrong"
-import hashlib, os, sys
+import os, sys, zlib
 bad = 0
 for line in open(sys.argv[2]):
     name, size, digest = line.split()
     p = os.path.join(sys.argv[1], name)
     b = open(p, "rb").read()
-    if len(b) != int(size) or hashlib.sha256(b).hexdigest() != digest:
+    if len(b) != int(size) or "%08x" % zlib.crc32(b) != digest:
         print("DIFF %s: %d bytes, expected %s" % (name, len(b), size))
         bad += 1
 print("%d files checked, %d wrong" % (sum(1 for _ in open(sys.argv[2])), bad))
@@ -104,7 +105,7 @@ for kind in big small mixed; do
 	check_files "$MNT/fill" "$FSRW_TMP/files"
 	if [ "$kind" = mixed ]; then
 		# Half away, then fill the holes that leaves, and check it all.
-		awk 'NR % 2' "$FSRW_TMP/files" | while read -r name _; do rm "$MNT/fill/$name"; done
+		awk -v d="$MNT/fill/" 'NR % 2 { print d $1 }' "$FSRW_TMP/files" | xargs rm --
 		awk '!(NR % 2)' "$FSRW_TMP/files" >"$FSRW_TMP/kept"
 		fill "$MNT/fill2" mixed 99 >"$FSRW_TMP/files2" || fail "refilling failed"
 		fsrw_remount
