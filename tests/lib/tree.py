@@ -28,6 +28,8 @@ import sys
 MiB = 1 << 20
 GiB = 1 << 30
 BIG = 64 * MiB          # files larger than this are hashed in windows
+# Contents are compared by md5, for speed: under TCG sha256 took 12 times
+# as long (1.3 s for 32 MiB).
 WINDOW = MiB
 
 
@@ -179,7 +181,7 @@ def build(root):
 
 
 def file_digest(path, size):
-    h = hashlib.sha256()
+    h = hashlib.md5()
     with open(path, "rb") as f:
         if size <= BIG:
             while True:
@@ -201,7 +203,7 @@ def mmap_digest(path, size):
     if size == 0 or size > BIG:
         return None
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as m:
-        return hashlib.sha256(m[:]).hexdigest()
+        return hashlib.md5(m[:]).hexdigest()
 
 
 def dtype(entry):
@@ -244,7 +246,7 @@ def diff(a_path, b_path):
 
 # Fields compared; atime is left out (reads change it), and so is st_blocks,
 # which a mounted filesystem may count with reservations (e2fsck checks it).
-FIELDS = ("type", "mode", "uid", "gid", "nlink", "size", "sha256", "target", "rdev",
+FIELDS = ("type", "mode", "uid", "gid", "nlink", "size", "md5", "target", "rdev",
           "xattrs", "mtime", "ctime", "entries")
 
 
@@ -266,7 +268,7 @@ def digest(path, size):
     that are not all zero.  Holes (found with SEEK_DATA where the filesystem
     has it) are skipped without reading, so sparse files of gigabytes cost
     little, and a filesystem without SEEK_DATA gets the same answer."""
-    h = hashlib.sha256(b"%d:" % size)
+    h = hashlib.md5(b"%d:" % size)
     with open(path, "rb") as f:
         fd = f.fileno()
         off = 0
@@ -312,13 +314,13 @@ def describe(path, st, view, use_mmap=False):
     if stat.S_ISLNK(mode):
         r["target"] = os.fsdecode(os.readlink(path))
     if stat.S_ISREG(mode):
-        r["sha256"] = (file_digest if view else digest)(path, st.st_size)
+        r["md5"] = (file_digest if view else digest)(path, st.st_size)
         if view and use_mmap:
             r["mmap"] = mmap_digest(path, st.st_size)
     r["xattrs"] = {}
     for k in sorted(os.listxattr(path, follow_symlinks=False)):
         v = os.getxattr(path, k, follow_symlinks=False)
-        r["xattrs"][k] = v.hex() if view else hashlib.sha256(v).hexdigest()
+        r["xattrs"][k] = v.hex() if view else hashlib.md5(v).hexdigest()
     return r
 
 
