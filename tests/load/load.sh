@@ -1,6 +1,6 @@
 #!/bin/bash
 # Load with verification on aiosfs over aiosnvme, in a guest with little
-# memory of which a hog holds half: for $AIOS_LOAD_SECONDS (default 120;
+# memory of which a hog holds half: for $AIOS_LOAD_SECONDS (default 80;
 # `make soak` runs 600), cycles of $AIOS_LOAD_CYCLE seconds (default 40) of
 #  - 2 fio jobs of random reads and writes (4-64 KiB) with fsync every 8
 #    writes, verifying what they wrote as they go (crc32c), and
@@ -11,7 +11,7 @@
 # left, so the page cache is reclaimed all along (checked at the end).
 . "$AIOS_ROOT/tests/lib/common.sh"
 
-secs=${AIOS_LOAD_SECONDS:-120}
+secs=${AIOS_LOAD_SECONDS:-80}
 cycle=${AIOS_LOAD_CYCLE:-40}
 bdf=$(nvme_bdfs | head -n1)
 aios_bind "$bdf"
