@@ -550,14 +550,14 @@ static void aios_cq_end(struct aios_queue *q, const struct aios_cqe_copy *done, 
  * write) or take other locks.  Claiming under cq_lock matters to a reset:
  * once it has emptied the ring under that lock, every command the old
  * ring completed is claimed, and it resends only what is still active.
- * The queue's counters say who reaped: the interrupt handler, or a poller
- * (a waiter, bio_poll, teardown, a reset).  Returns how many completions
- * it ended.
+ * The queue's counters say who reaped: the interrupt handler (@irq; in a
+ * thread under threadirqs, so in_hardirq() cannot tell), or a poller (a
+ * waiter, bio_poll, teardown, a reset).  Returns how many completions it
+ * ended.
  */
-int aios_queue_reap(struct aios_queue *q)
+static int aios_queue_reap_by(struct aios_queue *q, bool irq)
 {
 	struct aios_cqe_copy done[AIOS_REAP_BATCH];
-	bool irq = in_hardirq();
 	unsigned long flags;
 	int seen, n, total = 0;
 
@@ -576,6 +576,11 @@ int aios_queue_reap(struct aios_queue *q)
 	return total;
 }
 
+int aios_queue_reap(struct aios_queue *q)
+{
+	return aios_queue_reap_by(q, false);
+}
+
 /*
  * Vectors are never shared, and a poller may have reaped what raised this
  * interrupt, so an empty queue here is normal: always claim the interrupt.
@@ -586,7 +591,7 @@ irqreturn_t aios_queue_irq(int irq, void *data)
 
 	if (unlikely(aios_fault_take(&aios_fault_drop_irq)))
 		return IRQ_HANDLED;
-	aios_queue_reap(q);
+	aios_queue_reap_by(q, true);
 	return IRQ_HANDLED;
 }
 
