@@ -385,6 +385,7 @@ static inline unsigned long aios_own_timeout(const struct aios_queue *q)
 
 #ifdef AIOS_TEST
 int aios_test_pm_cycle(const char *bdf, unsigned int ms);
+int aios_test_pci_lost(const char *bdf);
 extern unsigned int aios_fault_drop;
 extern unsigned int aios_fault_disable;
 extern unsigned int aios_fault_drop_irq;

@@ -618,6 +618,31 @@ static struct pci_driver aios_nvme_driver = {
 };
 
 #ifdef AIOS_TEST
+/* The controller at @bdf, locked, if aiosnvme drives it; NULL otherwise. */
+static struct pci_dev *aios_test_lock_pdev(const char *bdf)
+{
+	unsigned int domain, bus, slot, fn;
+	struct pci_dev *pdev;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &fn) != 4)
+		return NULL;
+	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
+	if (!pdev)
+		return NULL;
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver == &aios_nvme_driver.driver)
+		return pdev;
+	device_unlock(&pdev->dev);
+	pci_dev_put(pdev);
+	return NULL;
+}
+
+static void aios_test_unlock_pdev(struct pci_dev *pdev)
+{
+	device_unlock(&pdev->dev);
+	pci_dev_put(pdev);
+}
+
 /*
  * The test build's system sleep: a guest under TCG does not wake from a
  * real one, and its virtio-9p share does not survive one.  Runs the
@@ -627,25 +652,33 @@ static struct pci_driver aios_nvme_driver = {
  */
 int aios_test_pm_cycle(const char *bdf, unsigned int ms)
 {
-	unsigned int domain, bus, slot, fn;
-	struct pci_dev *pdev;
-	int err = -ENODEV;
+	struct pci_dev *pdev = aios_test_lock_pdev(bdf);
 
-	if (sscanf(bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &fn) != 4)
-		return -EINVAL;
-	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
 	if (!pdev)
 		return -ENODEV;
-	device_lock(&pdev->dev);
-	if (pdev->dev.driver == &aios_nvme_driver.driver) {
-		aios_nvme_suspend(&pdev->dev);
-		msleep(ms);
-		aios_nvme_resume(&pdev->dev);
-		err = 0;
-	}
-	device_unlock(&pdev->dev);
-	pci_dev_put(pdev);
-	return err;
+	aios_nvme_suspend(&pdev->dev);
+	msleep(ms);
+	aios_nvme_resume(&pdev->dev);
+	aios_test_unlock_pdev(pdev);
+	return 0;
+}
+
+/*
+ * The test build's link lost for good: QEMU's root ports offer no way to
+ * make the PCI core's recovery fail, so this runs the driver's callback
+ * for it, error_detected with perm_failure, as the core would after a
+ * failed link reset or a DPC that found the slot empty.
+ */
+int aios_test_pci_lost(const char *bdf)
+{
+	struct pci_dev *pdev = aios_test_lock_pdev(bdf);
+	pci_ers_result_t res;
+
+	if (!pdev)
+		return -ENODEV;
+	res = aios_nvme_error_detected(pdev, pci_channel_io_perm_failure);
+	aios_test_unlock_pdev(pdev);
+	return res == PCI_ERS_RESULT_DISCONNECT ? 0 : -EIO;
 }
 #endif
 

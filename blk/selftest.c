@@ -264,11 +264,36 @@ static const struct file_operations aios_pm_cycle_fops = {
 	.llseek	= noop_llseek,
 };
 
+/* echo 0000:00:03.0 > pci_lost: that controller's link lost for good. */
+static ssize_t aios_pci_lost_write(struct file *file, const char __user *ubuf, size_t count,
+				   loff_t *ppos)
+{
+	char arg[64], bdf[32];
+	int err;
+
+	if (count >= sizeof(arg))
+		return -EINVAL;
+	if (copy_from_user(arg, ubuf, count))
+		return -EFAULT;
+	arg[count] = '\0';
+	if (sscanf(arg, "%31s", bdf) != 1)
+		return -EINVAL;
+	err = aios_test_pci_lost(bdf);
+	return err ? err : count;
+}
+
+static const struct file_operations aios_pci_lost_fops = {
+	.owner	= THIS_MODULE,
+	.write	= aios_pci_lost_write,
+	.llseek	= noop_llseek,
+};
+
 void aios_selftest_init(void)
 {
 	aios_debugfs = debugfs_create_dir("aios", NULL);
 	debugfs_create_file("lbio_selftest", 0600, aios_debugfs, NULL, &aios_selftest_fops);
 	debugfs_create_file("pm_cycle", 0200, aios_debugfs, NULL, &aios_pm_cycle_fops);
+	debugfs_create_file("pci_lost", 0200, aios_debugfs, NULL, &aios_pci_lost_fops);
 }
 
 void aios_selftest_exit(void)
