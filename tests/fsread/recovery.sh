@@ -36,55 +36,6 @@ log_blocks() {
 	debugfs -R logdump "$dev" 2>/dev/null | sed -n "s/.*, type $1 (.*) at block \([0-9]*\)$/\1/p"
 }
 
-# The device block of journal block $1.
-journal_pblk() {
-	local b
-	b=$(debugfs -R "bmap <8> $1" "$dev" 2>/dev/null)
-	[ -n "$b" ] && [ "$b" -gt 0 ] || fail "no device block for journal block $1"
-	echo "$b"
-}
-
-# jpatch BLOCK OFFSET HEX [tail|jsb] [or]: writes HEX (or ORs it) at OFFSET
-# of device block BLOCK, then recomputes the block's jbd2 checksum: "tail"
-# for a descriptor or revoke block, "jsb" for the journal superblock.
-jpatch() {
-	$PY - "$dev" "$(journal_pblk 0)" "$@" <<'EOF' || fail "jpatch $*"
-import sys
-dev, jsb, blk, off, val = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), \
-    bytes.fromhex(sys.argv[5])
-fix = sys.argv[6] if len(sys.argv) > 6 else ""
-op = sys.argv[7] if len(sys.argv) > 7 else "set"
-T = []
-for i in range(256):
-    c = i
-    for _ in range(8):
-        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-    T.append(c)
-def crc32c(crc, data):
-    for b in data:
-        crc = T[(crc ^ b) & 0xff] ^ (crc >> 8)
-    return crc
-with open(dev, "r+b") as f:
-    f.seek(jsb * 4096)
-    seed = crc32c(0xffffffff, f.read(1024)[0x30:0x40])
-    f.seek(blk * 4096)
-    b = bytearray(f.read(4096))
-    if op == "or":
-        val = bytes(x | y for x, y in zip(val, b[off:off + len(val)]))
-    b[off:off + len(val)] = val
-    if fix == "tail":
-        b[4092:4096] = bytes(4)
-        b[4092:4096] = crc32c(seed, b).to_bytes(4, "big")
-    elif fix == "jsb":
-        b[0xfc:0x100] = bytes(4)
-        b[0xfc:0x100] = crc32c(0xffffffff, b[:1024]).to_bytes(4, "big")
-    f.seek(blk * 4096)
-    f.write(b)
-EOF
-	sync
-	echo 1 >/proc/sys/vm/drop_caches
-}
-
 # must_refuse NAME REGEX: the aiosfs mount fails, names why, writes nothing.
 must_refuse() {
 	klog_mark

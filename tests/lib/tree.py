@@ -28,8 +28,6 @@ import sys
 MiB = 1 << 20
 GiB = 1 << 30
 BIG = 64 * MiB          # files larger than this are hashed in windows
-# Contents are compared by md5, for speed: under TCG sha256 took 12 times
-# as long (1.3 s for 32 MiB).
 WINDOW = MiB
 
 
@@ -180,6 +178,8 @@ def build(root):
     build_htree(root)
 
 
+# Contents are compared by md5, for speed: under TCG sha256 took 12 times
+# as long (1.3 s for 32 MiB).
 def file_digest(path, size):
     h = hashlib.md5()
     with open(path, "rb") as f:
